@@ -1,0 +1,212 @@
+package api
+
+import "time"
+
+// Defaults applied by the control plane to fields a client leaves out. The
+// provider uses the same values as its schema defaults.
+const (
+	DefaultPool        = "default"
+	DefaultMemoryLimit = "1GiB"
+	DefaultThreads     = 2
+	MaxThreads         = 1024
+	MaxReplicas        = 64
+	// MinMemoryLimit is the smallest memory_limit DuckDB is given.
+	MinMemoryLimit = 16 << 20
+)
+
+// Cluster phases, in Cluster.Status.Phase.
+const (
+	PhasePending    = "pending"    // not every node could be placed yet; Message says why
+	PhaseConverging = "converging" // placed; some node has not applied the newest generation
+	PhaseReady      = "ready"      // every node runs the newest generation and is healthy
+	PhaseDegraded   = "degraded"   // a node is unhealthy or failed to apply; Message says which
+)
+
+// Node roles within a cluster.
+const (
+	RolePrimary = "primary"
+	RoleReplica = "replica"
+)
+
+// ClusterSpec is the desired state of a cluster.
+type ClusterSpec struct {
+	// Pool is the pool of agents the cluster's nodes are taken from.
+	Pool string `json:"pool"`
+	// Replicas is the number of read-only nodes beside the primary.
+	Replicas int `json:"replicas"`
+	// MemoryLimit is DuckDB's memory_limit on every node, such as "512MiB".
+	MemoryLimit string `json:"memory_limit"`
+	// Threads is DuckDB's threads setting on every node.
+	Threads int `json:"threads"`
+}
+
+// Cluster is a cluster as the API serves it.
+type Cluster struct {
+	Name       string        `json:"name"`
+	Spec       ClusterSpec   `json:"spec"`
+	Status     ClusterStatus `json:"status"`
+	Generation int64         `json:"generation"`
+	CreatedAt  time.Time     `json:"created_at"`
+	UpdatedAt  time.Time     `json:"updated_at"`
+}
+
+// ClusterStatus is what the control plane observes of a cluster.
+type ClusterStatus struct {
+	Phase           string        `json:"phase"`
+	Message         string        `json:"message,omitempty"`
+	PrimaryEndpoint string        `json:"primary_endpoint,omitempty"`
+	Nodes           []ClusterNode `json:"nodes"`
+}
+
+// ClusterNode is one node of a cluster and what it reports.
+type ClusterNode struct {
+	ID                 string `json:"id"`
+	Endpoint           string `json:"endpoint"`
+	Role               string `json:"role"`
+	Healthy            bool   `json:"healthy"`
+	ObservedGeneration int64  `json:"observed_generation"`
+	// MemoryLimit and Threads are the values in effect, as DuckDB reports them.
+	MemoryLimit string `json:"memory_limit"`
+	Threads     int    `json:"threads"`
+	// Error is the node's last apply error, if its newest apply failed.
+	Error string `json:"error,omitempty"`
+}
+
+// ClusterCreate is the body of POST /v1/clusters.
+type ClusterCreate struct {
+	Name string      `json:"name"`
+	Spec ClusterSpec `json:"spec"`
+}
+
+// ClusterUpdate is the body of PUT /v1/clusters/{cluster}.
+type ClusterUpdate struct {
+	Spec ClusterSpec `json:"spec"`
+}
+
+// ClusterList is the answer of GET /v1/clusters.
+type ClusterList struct {
+	Items []Cluster `json:"items"`
+}
+
+// Node is an agent as the API serves it.
+type Node struct {
+	ID       string `json:"id"`
+	Pool     string `json:"pool"`
+	Endpoint string `json:"endpoint"`
+	// Cluster and Role are empty for a free node.
+	Cluster       string     `json:"cluster"`
+	Role          string     `json:"role"`
+	Healthy       bool       `json:"healthy"`
+	LastHeartbeat *time.Time `json:"last_heartbeat"`
+	// Observed is the node's last heartbeat, if any since the control plane started.
+	Observed     *Observed `json:"observed,omitempty"`
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+// NodeList is the answer of GET /v1/nodes.
+type NodeList struct {
+	Items []Node `json:"items"`
+}
+
+// Revision orders the configs of one node: Assignment first, then Generation.
+type Revision struct {
+	Assignment int64 `json:"assignment"`
+	Generation int64 `json:"generation"`
+}
+
+// Newer reports whether r is a later config than o.
+func (r Revision) Newer(o Revision) bool {
+	if r.Assignment != o.Assignment {
+		return r.Assignment > o.Assignment
+	}
+	return r.Generation > o.Generation
+}
+
+// Settings are the DuckDB settings of a node. In a NodeConfig they are the
+// desired values in canonical form; in a heartbeat they are the values in
+// effect as DuckDB reports them (for example "512.0 MiB").
+type Settings struct {
+	MemoryLimit string `json:"memory_limit"`
+	Threads     int    `json:"threads"`
+}
+
+// NodeConfig is the desired config of one node (PUT /v1/config on the agent,
+// GET /v1/agent/config on the control plane). An empty Cluster releases the
+// node: it closes and removes its database.
+type NodeConfig struct {
+	NodeID   string   `json:"node_id"`
+	Cluster  string   `json:"cluster"`
+	Role     string   `json:"role"`
+	Revision Revision `json:"revision"`
+	Settings Settings `json:"settings"`
+}
+
+// RegisterRequest is the body of POST /v1/agent/register.
+type RegisterRequest struct {
+	Pool     string `json:"pool"`
+	Endpoint string `json:"endpoint"`
+}
+
+// RegisterResponse is the answer of POST /v1/agent/register.
+type RegisterResponse struct {
+	NodeID     string `json:"node_id"`
+	Credential string `json:"credential"`
+	// PushKey is the control plane's Ed25519 public key (base64), used by
+	// the agent to verify pushed configs.
+	PushKey string `json:"push_key"`
+}
+
+// Observed is what an agent reports in a heartbeat.
+type Observed struct {
+	Endpoint string   `json:"endpoint"`
+	Cluster  string   `json:"cluster"`
+	Role     string   `json:"role"`
+	Running  Revision `json:"running"`
+	Healthy  bool     `json:"healthy"`
+	Settings Settings `json:"settings"`
+	// Error is the last apply error, empty when the newest apply succeeded.
+	Error string `json:"error,omitempty"`
+}
+
+// HeartbeatRequest is the body of POST /v1/agent/heartbeat.
+type HeartbeatRequest = Observed
+
+// HeartbeatResponse is the answer of POST /v1/agent/heartbeat.
+type HeartbeatResponse struct {
+	Desired        Revision `json:"desired"`
+	IntervalMillis int64    `json:"interval_ms"`
+}
+
+// PushSignatureHeader carries the control plane's signature of a pushed
+// config: "t=<unix seconds>,sig=<base64 Ed25519 signature>", signed over
+// PushSigningInput.
+const PushSignatureHeader = "X-Duckfleet-Signature"
+
+// PushSigningInput is the byte string the control plane signs for a push.
+func PushSigningInput(nodeID string, unix int64, body []byte) []byte {
+	b := make([]byte, 0, len(nodeID)+len(body)+32)
+	b = append(b, "duckfleet-push\n"...)
+	b = append(b, nodeID...)
+	b = append(b, '\n')
+	b = appendInt(b, unix)
+	b = append(b, '\n')
+	return append(b, body...)
+}
+
+func appendInt(b []byte, n int64) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestClusterCreateNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      ClusterCreate
+		want    ClusterSpec
+		wantErr []FieldError
+	}{
+		{
+			name: "defaults",
+			in:   ClusterCreate{Name: "analytics"},
+			want: ClusterSpec{Pool: DefaultPool, MemoryLimit: DefaultMemoryLimit, Threads: DefaultThreads},
+		},
+		{
+			name: "canonical size",
+			in:   ClusterCreate{Name: "a1", Spec: ClusterSpec{Pool: "gpu", MemoryLimit: "0.5gib", Threads: 4, Replicas: 2}},
+			want: ClusterSpec{Pool: "gpu", MemoryLimit: "512MiB", Threads: 4, Replicas: 2},
+		},
+		{
+			name:    "bad name",
+			in:      ClusterCreate{Name: "Bad_Name"},
+			wantErr: []FieldError{{"name", `"Bad_Name" is not a valid name: use ` + NameRule}},
+		},
+		{
+			name:    "missing name",
+			in:      ClusterCreate{},
+			wantErr: []FieldError{{"name", "is required"}},
+		},
+		{
+			name: "every bad field",
+			in:   ClusterCreate{Name: "ok", Spec: ClusterSpec{Pool: "-x", MemoryLimit: "lots", Threads: -1, Replicas: -2}},
+			wantErr: []FieldError{
+				{"spec.pool", `"-x" is not a valid name: use ` + NameRule},
+				{"spec.replicas", "-2 is out of range: use 0 to 64"},
+				{"spec.memory_limit", `"lots" is not a size: write a number followed by a unit, such as "512MiB" or "4GB"`},
+				{"spec.threads", "-1 is out of range: use 1 to 1024"},
+			},
+		},
+		{
+			name:    "memory below minimum",
+			in:      ClusterCreate{Name: "ok", Spec: ClusterSpec{MemoryLimit: "1MB"}},
+			wantErr: []FieldError{{"spec.memory_limit", `"1MB" is below the minimum of 16MiB`}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := tt.in
+			err := c.Normalize()
+			if tt.wantErr != nil {
+				var ve *ValidationError
+				if !errors.As(err, &ve) {
+					t.Fatalf("Normalize() = %v, want a *ValidationError", err)
+				}
+				if d := cmp.Diff(tt.wantErr, ve.Errors); d != "" {
+					t.Errorf("field errors (-want +got):\n%s", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Normalize(): %v", err)
+			}
+			if d := cmp.Diff(tt.want, c.Spec); d != "" {
+				t.Errorf("spec (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestRevisionNewer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b Revision
+		want bool
+	}{
+		{Revision{1, 2}, Revision{1, 1}, true},
+		{Revision{1, 1}, Revision{1, 1}, false},
+		{Revision{2, 1}, Revision{1, 9}, true},
+		{Revision{1, 9}, Revision{2, 1}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Newer(tt.b); got != tt.want {
+			t.Errorf("%v.Newer(%v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -177,36 +177,3 @@ type HeartbeatResponse struct {
 	IntervalMillis int64    `json:"interval_ms"`
 }
 
-// PushSignatureHeader carries the control plane's signature of a pushed
-// config: "t=<unix seconds>,sig=<base64 Ed25519 signature>", signed over
-// PushSigningInput.
-const PushSignatureHeader = "X-Duckfleet-Signature"
-
-// PushSigningInput is the byte string the control plane signs for a push.
-func PushSigningInput(nodeID string, unix int64, body []byte) []byte {
-	b := make([]byte, 0, len(nodeID)+len(body)+32)
-	b = append(b, "duckfleet-push\n"...)
-	b = append(b, nodeID...)
-	b = append(b, '\n')
-	b = appendInt(b, unix)
-	b = append(b, '\n')
-	return append(b, body...)
-}
-
-func appendInt(b []byte, n int64) []byte {
-	if n < 0 {
-		b = append(b, '-')
-		n = -n
-	}
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return append(b, d[i:]...)
-}

@@ -1,0 +1,48 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+)
+
+// Pusher pushes signed configs to agents (PUT /v1/config on the agent).
+type Pusher struct {
+	http *http.Client
+	key  ed25519.PrivateKey
+}
+
+// NewPusher returns a Pusher that signs with key.
+func NewPusher(key ed25519.PrivateKey, h *http.Client) *Pusher {
+	if h == nil {
+		h = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Pusher{http: h, key: key}
+}
+
+// PushConfig sends cfg to the agent at endpoint.
+func (p *Pusher) PushConfig(ctx context.Context, endpoint string, cfg api.NodeConfig) error {
+	body, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimRight(endpoint, "/")+"/v1/config", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("push config to node %s: %w", cfg.NodeID, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.PushSignatureHeader, api.SignPush(p.key, cfg.NodeID, time.Now(), body))
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("push config to node %s at %s: %w", cfg.NodeID, endpoint, err)
+	}
+	defer resp.Body.Close()
+	return decodeAnswer(resp, nil)
+}

@@ -1,0 +1,96 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+)
+
+// Ready checks that the control plane is up (GET /readyz).
+func (c *Client) Ready(ctx context.Context) error {
+	return c.do(ctx, request{method: http.MethodGet, path: "/readyz"})
+}
+
+// WhoAmI checks the token (GET /v1/whoami) and returns the principal's kind.
+func (c *Client) WhoAmI(ctx context.Context) (string, error) {
+	var out struct {
+		Principal string `json:"principal"`
+	}
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/whoami", out: &out})
+	return out.Principal, err
+}
+
+// CreateCluster creates a cluster.
+func (c *Client) CreateCluster(ctx context.Context, in api.ClusterCreate) (api.Cluster, error) {
+	var out api.Cluster
+	err := c.do(ctx, request{method: http.MethodPost, path: "/v1/clusters", in: in, out: &out})
+	return out, err
+}
+
+// GetCluster reads a cluster.
+func (c *Client) GetCluster(ctx context.Context, name string) (api.Cluster, error) {
+	var out api.Cluster
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/clusters/" + url.PathEscape(name), out: &out})
+	return out, err
+}
+
+// ListClusters lists every cluster.
+func (c *Client) ListClusters(ctx context.Context) ([]api.Cluster, error) {
+	var out api.ClusterList
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/clusters", out: &out})
+	return out.Items, err
+}
+
+// UpdateCluster replaces a cluster's spec. A non-zero ifMatch makes the
+// update conditional on the cluster's generation (412 when it moved on).
+func (c *Client) UpdateCluster(ctx context.Context, name string, in api.ClusterUpdate, ifMatch int64) (api.Cluster, error) {
+	var out api.Cluster
+	err := c.do(ctx, request{method: http.MethodPut, path: "/v1/clusters/" + url.PathEscape(name), ifMatch: ifMatch, in: in, out: &out})
+	return out, err
+}
+
+// DeleteCluster deletes a cluster, conditionally on ifMatch when non-zero.
+func (c *Client) DeleteCluster(ctx context.Context, name string, ifMatch int64) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: "/v1/clusters/" + url.PathEscape(name), ifMatch: ifMatch})
+}
+
+// ListNodes lists the nodes, of one pool when pool is not empty.
+func (c *Client) ListNodes(ctx context.Context, pool string) ([]api.Node, error) {
+	var out api.NodeList
+	q := url.Values{}
+	if pool != "" {
+		q.Set("pool", pool)
+	}
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes", query: q, out: &out})
+	return out.Items, err
+}
+
+// GetNode reads one node.
+func (c *Client) GetNode(ctx context.Context, id string) (api.Node, error) {
+	var out api.Node
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes/" + url.PathEscape(id), out: &out})
+	return out, err
+}
+
+// Register registers an agent; the client's token must be the join token.
+func (c *Client) Register(ctx context.Context, in api.RegisterRequest) (api.RegisterResponse, error) {
+	var out api.RegisterResponse
+	err := c.do(ctx, request{method: http.MethodPost, path: "/v1/agent/register", in: in, out: &out})
+	return out, err
+}
+
+// Heartbeat reports an agent's observations; the token is its node credential.
+func (c *Client) Heartbeat(ctx context.Context, in api.HeartbeatRequest) (api.HeartbeatResponse, error) {
+	var out api.HeartbeatResponse
+	err := c.do(ctx, request{method: http.MethodPost, path: "/v1/agent/heartbeat", in: in, out: &out})
+	return out, err
+}
+
+// AgentConfig pulls the agent's desired config.
+func (c *Client) AgentConfig(ctx context.Context) (api.NodeConfig, error) {
+	var out api.NodeConfig
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/agent/config", out: &out})
+	return out, err
+}

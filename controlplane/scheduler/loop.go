@@ -123,4 +123,3 @@ func (l *Loop) Reconcile(ctx context.Context) error {
 	l.pub.Publish(targets)
 	return nil
 }
-

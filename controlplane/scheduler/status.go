@@ -55,6 +55,8 @@ func Status(c store.Cluster, nodes []NodeView, pending string, now time.Time) ap
 	switch {
 	case pending != "":
 		st.Phase, st.Message = api.PhasePending, pending
+	case len(nodes) == 0:
+		st.Phase, st.Message = api.PhasePending, "waiting for the scheduler to place the cluster"
 	case len(unhealthy)+len(failed) > 0:
 		st.Phase, st.Message = api.PhaseDegraded, strings.Join(append(unhealthy, failed...), "; ")
 	case len(lagging) > 0:

@@ -113,7 +113,7 @@ func (s *Store) UpdateCluster(ctx context.Context, name string, spec api.Cluster
 			return err
 		}
 		if ifMatch != 0 && cur.Generation != ifMatch {
-			return fmt.Errorf("%w: stored generation is %d, If-Match was %d", ErrStale, cur.Generation, ifMatch)
+			return &StaleError{Stored: cur.Generation, Expected: ifMatch}
 		}
 		c = cur
 		if cur.Spec == spec {
@@ -145,7 +145,7 @@ func (s *Store) DeleteCluster(ctx context.Context, name string, ifMatch int64) e
 			return err
 		}
 		if ifMatch != 0 && gen != ifMatch {
-			return fmt.Errorf("%w: stored generation is %d, If-Match was %d", ErrStale, gen, ifMatch)
+			return &StaleError{Stored: gen, Expected: ifMatch}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET cluster = '', role = '', assignment = assignment + 1 WHERE cluster = ?`, name); err != nil {
 			return err

@@ -25,6 +25,19 @@ var (
 	ErrStale    = errors.New("generation does not match")
 )
 
+// StaleError is a conditional write whose expected generation is not the
+// stored one. It matches ErrStale with errors.Is.
+type StaleError struct {
+	Stored, Expected int64
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("%v: stored generation is %d, expected %d", ErrStale, e.Stored, e.Expected)
+}
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
 // Store is the DuckDB-backed store. Its methods are safe for concurrent use.
 type Store struct {
 	db *sql.DB

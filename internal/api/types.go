@@ -176,4 +176,3 @@ type HeartbeatResponse struct {
 	Desired        Revision `json:"desired"`
 	IntervalMillis int64    `json:"interval_ms"`
 }
-

@@ -1,0 +1,53 @@
+// Command duckfleet-controlplane serves the duckfleet control-plane API.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/duckfleet/duckfleet/controlplane"
+	"github.com/duckfleet/duckfleet/internal/daemon"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "duckfleet-controlplane:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	interval, err := daemon.EnvDuration("DUCKFLEET_HEARTBEAT_INTERVAL", 0)
+	if err != nil {
+		return err
+	}
+	var cfg controlplane.Config
+	fs := flag.NewFlagSet("duckfleet-controlplane", flag.ContinueOnError)
+	fs.StringVar(&cfg.Listen, "listen", daemon.Env("DUCKFLEET_LISTEN", "127.0.0.1:8470"), "address to serve on [DUCKFLEET_LISTEN]")
+	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("DUCKFLEET_DATA_DIR", ""), "directory for the store, tokens and keys [DUCKFLEET_DATA_DIR]")
+	fs.StringVar(&cfg.Store, "store", daemon.Env("DUCKFLEET_STORE", ""), "store: empty for a DuckDB file in the data dir, or duckdb:///path [DUCKFLEET_STORE]")
+	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", interval, "heartbeat interval agents are told to use (default 2s) [DUCKFLEET_HEARTBEAT_INTERVAL]")
+	level := fs.String("log-level", daemon.Env("DUCKFLEET_LOG_LEVEL", "info"), "debug, info, warn or error [DUCKFLEET_LOG_LEVEL]")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+	log, err := daemon.LoggerFromLevel(*level)
+	if err != nil {
+		return err
+	}
+	cfg.Log = log
+	cfg.AdminToken = os.Getenv("DUCKFLEET_ADMIN_TOKEN")
+	cfg.JoinToken = os.Getenv("DUCKFLEET_JOIN_TOKEN")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := controlplane.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

@@ -1,0 +1,138 @@
+// Package httpapi is the control plane's Gin HTTP API: one file per
+// resource, handlers as methods on Handler, every error as an RFC 9457
+// problem document (see errors.go for the mapping from store errors).
+package httpapi
+
+import (
+	"context"
+	"crypto/ed25519"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/duckfleet/duckfleet/controlplane/observe"
+	"github.com/duckfleet/duckfleet/controlplane/store"
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Store is the part of the store the API uses.
+type Store interface {
+	CreateCluster(ctx context.Context, name string, spec api.ClusterSpec) (store.Cluster, error)
+	GetCluster(ctx context.Context, name string) (store.Cluster, error)
+	ListClusters(ctx context.Context) ([]store.Cluster, error)
+	UpdateCluster(ctx context.Context, name string, spec api.ClusterSpec, ifMatch int64) (store.Cluster, error)
+	DeleteCluster(ctx context.Context, name string, ifMatch int64) error
+	CreateNode(ctx context.Context, n store.Node) (store.Node, error)
+	GetNode(ctx context.Context, id string) (store.Node, error)
+	ListNodes(ctx context.Context) ([]store.Node, error)
+	SetNodeEndpoint(ctx context.Context, id, endpoint string) error
+}
+
+// Tracker records and reads heartbeats.
+type Tracker interface {
+	Record(id string, o api.Observed) (healthChanged bool)
+	Get(id string) (observe.Observation, bool)
+	Healthy(id string) bool
+}
+
+// Scheduler is woken on changes and explains pending clusters.
+type Scheduler interface {
+	Kick()
+	Pending(cluster string) string
+}
+
+// Desired tells what each node should run.
+type Desired interface {
+	Desired(id string) (api.NodeConfig, bool)
+	Observed(id string, running api.Revision)
+}
+
+// Config holds the Handler's dependencies.
+type Config struct {
+	Store     Store
+	Tracker   Tracker
+	Scheduler Scheduler
+	Desired   Desired
+	Log       *slog.Logger
+	// AdminTokenHash and JoinTokenHash are SHA-256 hashes (see internal/token).
+	AdminTokenHash string
+	JoinTokenHash  string
+	// PushKey is handed to agents at registration to verify pushes.
+	PushKey ed25519.PublicKey
+	// HeartbeatInterval is the interval agents are told to use.
+	HeartbeatInterval time.Duration
+	// Registry receives the API's metrics; nil means a new registry.
+	Registry *prometheus.Registry
+	// Ready reports whether the control plane can serve (GET /readyz).
+	Ready func(ctx context.Context) error
+}
+
+// Handler serves the API.
+type Handler struct {
+	cfg     Config
+	metrics metrics
+
+	mu     sync.RWMutex
+	byCred map[string]string   // credential hash -> node id
+	nodes  map[string]nodeInfo // node id -> cached registration
+}
+
+type nodeInfo struct {
+	pool     string
+	endpoint string
+}
+
+// New returns a Handler; it loads the registered nodes' credentials.
+func New(ctx context.Context, cfg Config) (*Handler, error) {
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	h := &Handler{cfg: cfg, metrics: newMetrics(cfg.Registry), byCred: map[string]string{}, nodes: map[string]nodeInfo{}}
+	nodes, err := cfg.Store.ListNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		h.byCred[n.CredentialHash] = n.ID
+		h.nodes[n.ID] = nodeInfo{pool: n.Pool, endpoint: n.Endpoint}
+	}
+	return h, nil
+}
+
+// Router returns the Gin engine serving every route.
+func (h *Handler) Router() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(h.recoverer(), h.accessLog())
+	r.NoRoute(func(c *gin.Context) {
+		problem(c, 404, "Not Found", "no such route: "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		problem(c, 405, "Method Not Allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	r.GET("/metrics", h.metricsHandler())
+	r.GET("/v1/openapi.json", h.openAPI)
+
+	admin := r.Group("/v1", h.requireAdmin)
+	admin.GET("/whoami", h.whoami)
+	admin.POST("/clusters", h.createCluster)
+	admin.GET("/clusters", h.listClusters)
+	admin.GET("/clusters/:cluster", h.getCluster)
+	admin.PUT("/clusters/:cluster", h.updateCluster)
+	admin.DELETE("/clusters/:cluster", h.deleteCluster)
+	admin.GET("/nodes", h.listNodes)
+	admin.GET("/nodes/:node", h.getNode)
+
+	r.POST("/v1/agent/register", h.requireJoin, h.register)
+	node := r.Group("/v1/agent", h.requireNode)
+	node.POST("/heartbeat", h.heartbeat)
+	node.GET("/config", h.agentConfig)
+	return r
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }

@@ -1,0 +1,167 @@
+// Package engine is the sole owner of a node's DuckDB database: it opens the
+// database with the cluster's settings, reopens it when settings change
+// (the configuration is locked once open, so a change means draining
+// in-flight work, closing and opening again), reads back the settings in
+// effect, and removes the database when the node is released.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/duckfleet/duckfleet/internal/api"
+)
+
+// Engine is safe for concurrent use: work on the database holds a read
+// lock, reopening holds the write lock.
+type Engine struct {
+	dir string
+
+	mu       sync.RWMutex
+	db       *sql.DB
+	cluster  string
+	settings api.Settings // desired settings the database was opened with
+}
+
+// New returns an engine keeping its database files under dir.
+func New(dir string) (*Engine, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create database dir: %w", err)
+	}
+	return &Engine{dir: dir}, nil
+}
+
+// Path returns the database file of a cluster.
+func (e *Engine) Path(cluster string) string {
+	return filepath.Join(e.dir, cluster+".duckdb")
+}
+
+// Apply makes the database match: the cluster's database file open with
+// the given settings, or no database at all when cluster is empty. A node
+// that moves to another cluster starts from an empty database.
+func (e *Engine) Apply(ctx context.Context, cluster string, s api.Settings) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.db != nil && e.cluster == cluster && e.settings == s {
+		return nil
+	}
+	if err := e.closeLocked(); err != nil {
+		return err
+	}
+	if cluster == "" {
+		return e.removeOthers("")
+	}
+	if err := e.removeOthers(cluster); err != nil {
+		return err
+	}
+	db, err := open(ctx, e.Path(cluster), s)
+	if err != nil {
+		return err
+	}
+	e.db, e.cluster, e.settings = db, cluster, s
+	return nil
+}
+
+// removeOthers deletes every database file but keep's.
+func (e *Engine) removeOthers(keep string) error {
+	entries, err := os.ReadDir(e.dir)
+	if err != nil {
+		return fmt.Errorf("list database dir: %w", err)
+	}
+	for _, ent := range entries {
+		name := ent.Name()
+		if keep != "" && (name == keep+".duckdb" || name == keep+".duckdb.wal") {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(e.dir, name)); err != nil {
+			return fmt.Errorf("remove old database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func open(ctx context.Context, path string, s api.Settings) (*sql.DB, error) {
+	mem, err := api.ParseSize(s.MemoryLimit)
+	if err != nil {
+		return nil, fmt.Errorf("memory_limit: %w", err)
+	}
+	if s.Threads < 1 {
+		return nil, fmt.Errorf("threads: %d is not a thread count", s.Threads)
+	}
+	q := url.Values{}
+	q.Set("memory_limit", strconv.FormatInt(mem, 10)+"B")
+	q.Set("threads", strconv.Itoa(s.Threads))
+	// User SQL will run here: no files, no extension downloads, and no
+	// setting changes once open.
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	q.Set("enable_external_access", "false")
+	q.Set("lock_configuration", "true")
+	db, err := sql.Open("duckdb", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (e *Engine) closeLocked() error {
+	if e.db == nil {
+		return nil
+	}
+	err := e.db.Close()
+	e.db, e.cluster, e.settings = nil, "", api.Settings{}
+	if err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// ErrNoDatabase is returned while the node runs no cluster.
+var ErrNoDatabase = errors.New("no database: the node runs no cluster")
+
+// Effective reads back the settings DuckDB has in effect.
+func (e *Engine) Effective(ctx context.Context) (api.Settings, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return api.Settings{}, ErrNoDatabase
+	}
+	var s api.Settings
+	var threads int64
+	err := e.db.QueryRowContext(ctx, `SELECT current_setting('memory_limit'), current_setting('threads')`).Scan(&s.MemoryLimit, &threads)
+	if err != nil {
+		return api.Settings{}, fmt.Errorf("read settings: %w", err)
+	}
+	s.Threads = int(threads)
+	return s, nil
+}
+
+// Ping checks that the open database answers.
+func (e *Engine) Ping(ctx context.Context) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return nil
+	}
+	return e.db.PingContext(ctx)
+}
+
+// Close closes the database, if open.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closeLocked()
+}

@@ -1,0 +1,107 @@
+// Package httpapi is the agent's Gin HTTP API: the signed config push from
+// the control plane, health and metrics.
+package httpapi
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// Applier applies a config the control plane pushed. Applying is
+// idempotent and a config not newer than the running one is ignored.
+type Applier interface {
+	Apply(ctx context.Context, cfg api.NodeConfig) error
+}
+
+// Config holds the handler's dependencies.
+type Config struct {
+	NodeID   string
+	PushKey  ed25519.PublicKey
+	Applier  Applier
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	// Healthy reports whether the node can serve.
+	Healthy func(ctx context.Context) error
+}
+
+// Handler serves the agent API.
+type Handler struct {
+	cfg Config
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	return &Handler{cfg: cfg}
+}
+
+// Router returns the Gin engine.
+func (h *Handler) Router() *gin.Engine {
+	r := gin.New()
+	r.Use(gin.CustomRecovery(func(c *gin.Context, rec any) {
+		h.cfg.Log.Error("handler panicked", "route", c.FullPath(), "panic", rec)
+		problem(c, http.StatusInternalServerError, "the agent failed to handle the request; see its log")
+	}))
+	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route: "+c.Request.Method+" "+c.Request.URL.Path) })
+	r.PUT("/v1/config", h.putConfig)
+	r.GET("/healthz", h.healthz)
+	ph := promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{})
+	r.GET("/metrics", func(c *gin.Context) { ph.ServeHTTP(c.Writer, c.Request) })
+	return r
+}
+
+func problem(c *gin.Context, status int, detail string) {
+	c.Header("Content-Type", api.ProblemContentType)
+	c.AbortWithStatusJSON(status, api.Problem{Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+func (h *Handler) putConfig(c *gin.Context) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		problem(c, http.StatusBadRequest, "cannot read the body: "+err.Error())
+		return
+	}
+	if err := api.VerifyPush(h.cfg.PushKey, h.cfg.NodeID, c.GetHeader(api.PushSignatureHeader), body, time.Now()); err != nil {
+		h.cfg.Log.Warn("refused an unsigned or badly signed config push", "remote", c.ClientIP(), "err", err)
+		problem(c, http.StatusUnauthorized, "config pushes must be signed by this node's control plane: "+err.Error())
+		return
+	}
+	var cfg api.NodeConfig
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		problem(c, http.StatusBadRequest, "the config is not valid JSON: "+err.Error())
+		return
+	}
+	if cfg.NodeID != h.cfg.NodeID {
+		problem(c, http.StatusConflict, "this config is for node "+cfg.NodeID+", this is node "+h.cfg.NodeID)
+		return
+	}
+	if err := h.cfg.Applier.Apply(c, cfg); err != nil {
+		problem(c, http.StatusInternalServerError, "apply failed: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"running": cfg.Revision})
+}
+
+func (h *Handler) healthz(c *gin.Context) {
+	if h.cfg.Healthy != nil {
+		if err := h.cfg.Healthy(c); err != nil {
+			problem(c, http.StatusServiceUnavailable, "unhealthy: "+err.Error())
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "node": h.cfg.NodeID})
+}

@@ -26,6 +26,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure   = (*clusterResource)(nil)
 	_ resource.ResourceWithImportState = (*clusterResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*clusterResource)(nil)
 )
 
 // Default convergence timeouts of duckfleet_cluster.
@@ -78,9 +79,8 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"memory_limit": schema.StringAttribute{
 				MarkdownDescription: d["memory_limit"] + " Defaults to `" + api.DefaultMemoryLimit + "`.",
 				Optional:            true, Computed: true,
-				CustomType:    sizeType{},
-				Default:       stringdefault.StaticString(api.DefaultMemoryLimit),
-				PlanModifiers: []planmodifier.String{keepSizeSpelling{}},
+				CustomType: sizeType{},
+				Default:    stringdefault.StaticString(api.DefaultMemoryLimit),
 			},
 			"threads": schema.Int64Attribute{
 				MarkdownDescription: d["threads"] + fmt.Sprintf(" Defaults to `%d`.", api.DefaultThreads),
@@ -112,6 +112,35 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
 		},
 	}
+}
+
+// ModifyPlan plans no change when the configured spec means the same as
+// the state's (a size written another way): the framework marks computed
+// attributes unknown whenever any configured value differs byte-wise, which
+// would otherwise show a no-op update on every plan.
+func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan, state clusterResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || plan.Pool.IsUnknown() || plan.Replicas.IsUnknown() ||
+		plan.MemoryLimit.IsUnknown() || plan.Threads.IsUnknown() {
+		return
+	}
+	ps, ss := plan.spec(), state.spec()
+	if plan.Name != state.Name || !api.SameSize(ps.MemoryLimit, ss.MemoryLimit) {
+		return
+	}
+	ps.MemoryLimit = ss.MemoryLimit
+	if ps != ss {
+		return
+	}
+	timeouts := plan.Timeouts
+	plan = state
+	plan.Timeouts = timeouts
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -317,4 +346,3 @@ func convergenceError(name string, gen int64, timeout time.Duration, c api.Clust
 	b.WriteString("\nRaise the timeouts block, or fix the nodes and apply again.")
 	return errors.New(b.String())
 }
-

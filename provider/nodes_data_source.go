@@ -40,7 +40,9 @@ func (d *nodesDataSource) Metadata(_ context.Context, req datasource.MetadataReq
 }
 
 func (d *nodesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the registered agents (nodes), optionally of one pool.",
 		Attributes: map[string]schema.Attribute{

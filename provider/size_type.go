@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/attr/xattr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -87,24 +86,5 @@ func (v sizeValue) ValidateAttribute(_ context.Context, req xattr.ValidateAttrib
 	}
 	if _, err := api.ParseSize(v.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Size", err.Error())
-	}
-}
-
-// keepSizeSpelling plans no change when the configured size and the state
-// spell the same number of bytes ("1GiB" -> "1024MiB" is not an update).
-type keepSizeSpelling struct{}
-
-func (keepSizeSpelling) Description(context.Context) string {
-	return "Keeps the prior value when the new one is the same size written differently."
-}
-
-func (m keepSizeSpelling) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
-
-func (keepSizeSpelling) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.StateValue.IsNull() || req.StateValue.IsUnknown() || req.PlanValue.IsNull() || req.PlanValue.IsUnknown() {
-		return
-	}
-	if api.SameSize(req.StateValue.ValueString(), req.PlanValue.ValueString()) {
-		resp.PlanValue = req.StateValue
 	}
 }

@@ -6,8 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr/xattr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 func TestSizeSemanticEquals(t *testing.T) {
@@ -36,24 +34,6 @@ func TestSizeValidate(t *testing.T) {
 		newSize(in).ValidateAttribute(context.Background(), xattr.ValidateAttributeRequest{Path: path.Root("memory_limit")}, &resp)
 		if resp.Diagnostics.HasError() != wantErr {
 			t.Errorf("%q: diagnostics %v, want error %v", in, resp.Diagnostics, wantErr)
-		}
-	}
-}
-
-func TestKeepSizeSpelling(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		state, plan, want string
-	}{
-		{"1GiB", "1024MiB", "1GiB"},
-		{"1GiB", "2GiB", "2GiB"},
-	}
-	for _, tt := range tests {
-		req := planmodifier.StringRequest{StateValue: types.StringValue(tt.state), PlanValue: types.StringValue(tt.plan)}
-		resp := planmodifier.StringResponse{PlanValue: req.PlanValue}
-		keepSizeSpelling{}.PlanModifyString(context.Background(), req, &resp)
-		if resp.PlanValue.ValueString() != tt.want {
-			t.Errorf("state %q, config %q: planned %q, want %q", tt.state, tt.plan, resp.PlanValue.ValueString(), tt.want)
 		}
 	}
 }

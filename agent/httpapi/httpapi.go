@@ -56,7 +56,9 @@ func (h *Handler) Router() *gin.Engine {
 		h.cfg.Log.Error("handler panicked", "route", c.FullPath(), "panic", rec)
 		problem(c, http.StatusInternalServerError, "the agent failed to handle the request; see its log")
 	}))
-	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route: "+c.Request.Method+" "+c.Request.URL.Path) })
+	r.NoRoute(func(c *gin.Context) {
+		problem(c, http.StatusNotFound, "no such route: "+c.Request.Method+" "+c.Request.URL.Path)
+	})
 	r.PUT("/v1/config", h.putConfig)
 	r.GET("/healthz", h.healthz)
 	ph := promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{})

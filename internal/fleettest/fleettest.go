@@ -202,10 +202,16 @@ func (p *Process) signal(t testing.TB, sig syscall.Signal, grace time.Duration) 
 	p.cmd = nil
 }
 
-// Restart stops the process and starts it again with the same data dir.
+// Restart stops the process and starts it again with the same data dir
+// on the same address, so that peers configured with its URL reach it.
 func (p *Process) Restart(t testing.TB, addrFile string) {
 	t.Helper()
 	p.Stop(t)
+	for i, a := range p.args {
+		if a == "--listen" && i+1 < len(p.args) {
+			p.args[i+1] = strings.TrimPrefix(p.URL, "http://")
+		}
+	}
 	p.launch(t, addrFile)
 }
 

@@ -1,0 +1,7 @@
+data "duckfleet_cluster" "analytics" {
+  name = "analytics"
+}
+
+output "analytics_status" {
+  value = data.duckfleet_cluster.analytics.status
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/duckfleet/duckfleet/agent/engine"
 	"github.com/duckfleet/duckfleet/agent/httpapi"
+	"github.com/duckfleet/duckfleet/agent/storage"
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/duckfleet/duckfleet/internal/daemon"
@@ -37,6 +38,9 @@ type Config struct {
 	Listen string
 	// AdvertiseURL is how others reach this agent; empty means http://<bound address>.
 	AdvertiseURL string
+	// StorageURL is the node's cloud storage (a gocloud.dev blob URL);
+	// empty means file://<data dir>/storage.
+	StorageURL string
 	// HeartbeatInterval overrides the interval the control plane asks for.
 	HeartbeatInterval time.Duration
 	Log               *slog.Logger
@@ -115,6 +119,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("%s holds no valid push key; remove it to register again", filepath.Join(a.cfg.DataDir, IdentityFile))
 	}
+	bucket, err := storage.Open(ctx, a.storageURL())
+	if err != nil {
+		return fmt.Errorf("--storage-url: %w", err)
+	}
+	defer bucket.Close()
+	if err := storage.WritePresence(ctx, bucket, storage.Presence{NodeID: id.NodeID, Pool: a.cfg.Pool, Endpoint: advertise, StartedAt: time.Now().UTC()}); err != nil {
+		return fmt.Errorf("storage %s is not writable: %w", storage.Redact(a.storageURL()), err)
+	}
 	if err := a.restore(ctx); err != nil {
 		log.Error("could not restore the last applied config; waiting for the control plane", "err", err)
 	}
@@ -134,6 +146,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	return err
+}
+
+func (a *Agent) storageURL() string {
+	if a.cfg.StorageURL != "" {
+		return a.cfg.StorageURL
+	}
+	return "file://" + filepath.Join(a.cfg.DataDir, "storage") + "?create_dir=true"
 }
 
 // identity loads the node's identity, registering first if there is none.

@@ -55,7 +55,8 @@ for i in 1 2; do
   port=${agent_ports[$((i-1))]}
   launch "agent$i" agent.addr "$bin/duckfleet-agent" --controlplane "http://$cp_addr" \
     --join-token-file "$demo/controlplane/join.token" --pool default \
-    --data-dir "$demo/agent$i" --listen "127.0.0.1:$port"
+    --data-dir "$demo/agent$i" --listen "127.0.0.1:$port" \
+    --storage-url "file://$demo/storage?create_dir=true"
 done
 for i in 1 2; do
   wait_file "$demo/agent$i/agent.addr" "agent$i"
@@ -86,7 +87,7 @@ cat <<MSG
 Control plane: http://$cp_addr   (log: $demo/controlplane.log)
 Agents:        ${agent_ports[*]/#/127.0.0.1:}   (logs: $demo/agent1.log, $demo/agent2.log)
 Admin token:   $demo/controlplane/admin.token   (join token: $demo/controlplane/join.token)
-Storage:       file://$demo/storage
+Storage:       file://$demo/storage   (each agent writes nodes/<id>/agent.json there on start)
 Terraform:     cd $demo/terraform && TF_CLI_CONFIG_FILE=$demo/terraformrc \\
                  DUCKFLEET_ENDPOINT=http://$cp_addr DUCKFLEET_TOKEN=\$(cat $demo/controlplane/admin.token) terraform plan
 Stop it with:  make demo-down

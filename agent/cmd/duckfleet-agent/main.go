@@ -33,6 +33,7 @@ func run() error {
 	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("DUCKFLEET_DATA_DIR", ""), "directory for the identity and the database [DUCKFLEET_DATA_DIR]")
 	fs.StringVar(&cfg.Listen, "listen", daemon.Env("DUCKFLEET_LISTEN", "127.0.0.1:8471"), "address to serve on [DUCKFLEET_LISTEN]")
 	fs.StringVar(&cfg.AdvertiseURL, "advertise-url", daemon.Env("DUCKFLEET_ADVERTISE_URL", ""), "URL others reach this agent at (default http://<listen address>) [DUCKFLEET_ADVERTISE_URL]")
+	fs.StringVar(&cfg.StorageURL, "storage-url", daemon.Env("DUCKFLEET_STORAGE_URL", ""), "cloud storage for this node: file:///dir, s3://bucket?..., gs://bucket, azblob://container; credentials come from the environment (default file://<data-dir>/storage) [DUCKFLEET_STORAGE_URL]")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", interval, "override the heartbeat interval the control plane asks for [DUCKFLEET_HEARTBEAT_INTERVAL]")
 	level := fs.String("log-level", daemon.Env("DUCKFLEET_LOG_LEVEL", "info"), "debug, info, warn or error [DUCKFLEET_LOG_LEVEL]")
 	if err := fs.Parse(os.Args[1:]); err != nil {

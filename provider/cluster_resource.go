@@ -12,6 +12,7 @@ import (
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -20,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
@@ -170,16 +172,21 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	tflog.Info(ctx, "created cluster; waiting for its nodes", map[string]any{"cluster": name, "generation": c.Generation})
-	converged, waitErr := waitConverged(ctx, r.client, name, c.Generation, timeout)
-	if waitErr == nil {
+	r.settle(ctx, c, timeout, &plan, &resp.State, &resp.Diagnostics, "Cluster Did Not Become Ready")
+}
+
+// settle waits for the cluster to converge and saves what it last read.
+// The state is saved even when the wait fails, so the cluster is tracked
+// (and tainted) rather than orphaned.
+func (r *clusterResource) settle(ctx context.Context, c api.Cluster, timeout time.Duration, m *clusterResourceModel, state *tfsdk.State, diags *diag.Diagnostics, summary string) {
+	converged, err := waitConverged(ctx, r.client, c.Name, c.Generation, timeout)
+	if err == nil {
 		c = converged
 	}
-	resp.Diagnostics.Append(plan.set(ctx, c)...)
-	// Saved even when the wait failed, so the cluster is tracked (and
-	// tainted) rather than orphaned.
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	if waitErr != nil {
-		resp.Diagnostics.AddError("Cluster Did Not Become Ready", waitErr.Error())
+	diags.Append(m.set(ctx, c)...)
+	diags.Append(state.Set(ctx, m)...)
+	if err != nil {
+		diags.AddError(summary, err.Error())
 	}
 }
 
@@ -228,15 +235,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.AddError("Unable to Update Cluster", apiDetail(err))
 		return
 	}
-	converged, waitErr := waitConverged(ctx, r.client, name, c.Generation, timeout)
-	if waitErr == nil {
-		c = converged
-	}
-	resp.Diagnostics.Append(plan.set(ctx, c)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	if waitErr != nil {
-		resp.Diagnostics.AddError("Cluster Did Not Converge", waitErr.Error())
-	}
+	r.settle(ctx, c, timeout, &plan, &resp.State, &resp.Diagnostics, "Cluster Did Not Converge")
 }
 
 func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

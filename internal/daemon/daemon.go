@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -117,4 +119,16 @@ func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, addrF
 		return err
 	}
 	return nil
+}
+
+// Main runs a server binary: run gets a context that ends on SIGINT or
+// SIGTERM and the command-line arguments; an error is printed and exits 1.
+func Main(name string, run func(ctx context.Context, args []string) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
 }

@@ -4,23 +4,14 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/duckfleet/duckfleet/agent"
 	"github.com/duckfleet/duckfleet/internal/daemon"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "duckfleet-agent:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("duckfleet-agent", run) }
 
-func run() error {
+func run(ctx context.Context, args []string) error {
 	interval, err := daemon.EnvDuration("DUCKFLEET_HEARTBEAT_INTERVAL", 0)
 	if err != nil {
 		return err
@@ -36,7 +27,7 @@ func run() error {
 	fs.StringVar(&cfg.StorageURL, "storage-url", daemon.Env("DUCKFLEET_STORAGE_URL", ""), "cloud storage for this node: file:///dir, s3://bucket?..., gs://bucket, azblob://container; credentials come from the environment (default file://<data-dir>/storage) [DUCKFLEET_STORAGE_URL]")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", interval, "override the heartbeat interval the control plane asks for [DUCKFLEET_HEARTBEAT_INTERVAL]")
 	level := fs.String("log-level", daemon.Env("DUCKFLEET_LOG_LEVEL", "info"), "debug, info, warn or error [DUCKFLEET_LOG_LEVEL]")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log, err := daemon.LoggerFromLevel(*level)
@@ -44,8 +35,6 @@ func run() error {
 		return err
 	}
 	cfg.Log = log
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	a, err := agent.New(cfg)
 	if err != nil {
 		return err

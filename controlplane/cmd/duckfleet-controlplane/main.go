@@ -4,23 +4,15 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/duckfleet/duckfleet/controlplane"
 	"github.com/duckfleet/duckfleet/internal/daemon"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "duckfleet-controlplane:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("duckfleet-controlplane", run) }
 
-func run() error {
+func run(ctx context.Context, args []string) error {
 	interval, err := daemon.EnvDuration("DUCKFLEET_HEARTBEAT_INTERVAL", 0)
 	if err != nil {
 		return err
@@ -32,7 +24,7 @@ func run() error {
 	fs.StringVar(&cfg.Store, "store", daemon.Env("DUCKFLEET_STORE", ""), "store: empty for a DuckDB file in the data dir, or duckdb:///path [DUCKFLEET_STORE]")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", interval, "heartbeat interval agents are told to use (default 2s) [DUCKFLEET_HEARTBEAT_INTERVAL]")
 	level := fs.String("log-level", daemon.Env("DUCKFLEET_LOG_LEVEL", "info"), "debug, info, warn or error [DUCKFLEET_LOG_LEVEL]")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log, err := daemon.LoggerFromLevel(*level)
@@ -43,8 +35,6 @@ func run() error {
 	cfg.AdminToken = os.Getenv("DUCKFLEET_ADMIN_TOKEN")
 	cfg.JoinToken = os.Getenv("DUCKFLEET_JOIN_TOKEN")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv, err := controlplane.New(ctx, cfg)
 	if err != nil {
 		return err

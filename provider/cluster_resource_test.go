@@ -239,3 +239,43 @@ data "duckfleet_nodes" "default" {
 		}},
 	})
 }
+
+// changeBetweenPlanAndApply is a plan check that changes the cluster out of
+// band after Terraform planned and before it applies, as a second pipeline
+// would.
+type changeBetweenPlanAndApply func(ctx context.Context) error
+
+func (f changeBetweenPlanAndApply) CheckPlan(ctx context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f(ctx)
+}
+
+func TestAccClusterConcurrentChange(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	cl := f.Client(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(f),
+		Steps: []resource.TestStep{
+			{Config: clusterConfig(f, "shared", "256MiB", 1)},
+			{
+				Config: clusterConfig(f, "shared", "256MiB", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					changeBetweenPlanAndApply(func(ctx context.Context) error {
+						_, err := cl.UpdateCluster(ctx, "shared", api.ClusterUpdate{Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 3}}, 0)
+						return err
+					}),
+				}},
+				ExpectError: regexp.MustCompile(`(?s)Cluster Changed Outside Terraform.*generation 2 but If-Match was 1`),
+			},
+			{
+				// After a fresh plan the update goes through.
+				Config: clusterConfig(f, "shared", "256MiB", 2),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expect([]any{"generation"}, knownvalue.Int64Exact(3)),
+					expect([]any{"nodes", 0, "threads"}, knownvalue.Int64Exact(2)),
+				},
+			},
+		},
+	})
+}

@@ -28,6 +28,11 @@ type Store interface {
 	GetNode(ctx context.Context, id string) (store.Node, error)
 	ListNodes(ctx context.Context) ([]store.Node, error)
 	SetNodeEndpoint(ctx context.Context, id, endpoint string) error
+	CreateAccess(ctx context.Context, a store.Access) (store.Access, error)
+	GetAccess(ctx context.Context, cluster, kind, name string) (store.Access, error)
+	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
+	UpdateAccess(ctx context.Context, cluster, kind, name, spec, secretHash string, ifMatch int64) (store.Access, error)
+	DeleteAccess(ctx context.Context, cluster, kind, name string, ifMatch int64) (int64, error)
 }
 
 // Tracker records and reads heartbeats.
@@ -125,6 +130,17 @@ func (h *Handler) Router() *gin.Engine {
 	admin.GET("/clusters/:cluster", h.getCluster)
 	admin.PUT("/clusters/:cluster", h.updateCluster)
 	admin.DELETE("/clusters/:cluster", h.deleteCluster)
+	admin.POST("/clusters/:cluster/roles", h.createRole)
+	admin.GET("/clusters/:cluster/roles", h.listAccess(store.KindRole))
+	admin.GET("/clusters/:cluster/roles/:role", h.getAccess(store.KindRole))
+	admin.PUT("/clusters/:cluster/roles/:role", h.updateRole)
+	admin.DELETE("/clusters/:cluster/roles/:role", h.deleteAccess(store.KindRole))
+	admin.POST("/clusters/:cluster/users", h.createUser)
+	admin.GET("/clusters/:cluster/users", h.listAccess(store.KindUser))
+	admin.GET("/clusters/:cluster/users/:user", h.getAccess(store.KindUser))
+	admin.PUT("/clusters/:cluster/users/:user", h.updateUser)
+	admin.DELETE("/clusters/:cluster/users/:user", h.deleteAccess(store.KindUser))
+	admin.POST("/clusters/:cluster/users/:user/rotate-token", h.rotateUserToken)
 	admin.GET("/nodes", h.listNodes)
 	admin.GET("/nodes/:node", h.getNode)
 

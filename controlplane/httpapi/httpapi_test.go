@@ -259,7 +259,8 @@ func TestAgentFlow(t *testing.T) {
 	a = f.call("GET", "/v1/agent/config", reg.Credential, "")
 	var cfg api.NodeConfig
 	_ = json.Unmarshal(a.body, &cfg)
-	want := api.NodeConfig{NodeID: reg.NodeID, Cluster: "a", Role: api.RolePrimary, Revision: hbr.Desired, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2}}
+	want := api.NodeConfig{NodeID: reg.NodeID, Cluster: "a", Role: api.RolePrimary, Revision: hbr.Desired, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2},
+		Access: api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}}
 	if d := cmp.Diff(want, cfg); d != "" {
 		t.Errorf("config (-want +got):\n%s", d)
 	}
@@ -290,4 +291,51 @@ func (f *fixture) routes() []struct{ Method, Path string } {
 		out = append(out, struct{ Method, Path string }{r.Method, r.Path})
 	}
 	return out
+}
+
+func TestRolesAndUsers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if a := f.call("POST", "/v1/clusters/a/roles", adminTok, `{"name":"r","spec":{"privileges":["select"]}}`); a.status != http.StatusNotFound {
+		t.Errorf("role in a missing cluster: %d %s", a.status, a.body)
+	}
+	f.call("POST", "/v1/clusters", adminTok, `{"name":"a"}`)
+	a := f.call("POST", "/v1/clusters/a/roles", adminTok, `{"name":"reader","spec":{"privileges":["select","Select"],"query_timeout":"60s"}}`)
+	var role api.Role
+	_ = json.Unmarshal(a.body, &role)
+	if a.status != http.StatusCreated || !cmp.Equal(role.Spec.Privileges, []string{"SELECT"}) || role.Spec.QueryTimeout != "1m" || role.Status.AccessGeneration != 1 {
+		t.Fatalf("create role: %d %+v", a.status, role)
+	}
+	a = f.call("POST", "/v1/clusters/a/roles", adminTok, `{"name":"bad","spec":{"privileges":["ATTACH"]}}`)
+	if a.status != http.StatusBadRequest || a.problem(t).Errors[0].Field != "spec.privileges[0]" {
+		t.Errorf("bad privilege: %d %s", a.status, a.body)
+	}
+	a = f.call("POST", "/v1/clusters/a/users", adminTok, `{"name":"ann","spec":{"roles":["writer"]}}`)
+	if a.status != http.StatusBadRequest || !strings.Contains(string(a.body), `role \"writer\" does not exist`) {
+		t.Errorf("user with a missing role: %d %s", a.status, a.body)
+	}
+	a = f.call("POST", "/v1/clusters/a/users", adminTok, `{"name":"ann","spec":{"roles":["reader"]}}`)
+	var user api.User
+	_ = json.Unmarshal(a.body, &user)
+	if a.status != http.StatusCreated || !strings.HasPrefix(user.Token, token.PrefixUser) {
+		t.Fatalf("create user: %d %s", a.status, a.body)
+	}
+	for _, path := range []string{"/v1/clusters/a/users/ann", "/v1/clusters/a/users"} {
+		if a := f.call("GET", path, adminTok, ""); bytes.Contains(a.body, []byte(user.Token)) || bytes.Contains(a.body, []byte(token.Hash(user.Token))) || bytes.Contains(a.body, []byte(`"token"`)) {
+			t.Errorf("GET %s shows the token or its hash: %s", path, a.body)
+		}
+	}
+	a = f.call("POST", "/v1/clusters/a/users/ann/rotate-token", adminTok, "")
+	var rotated api.User
+	_ = json.Unmarshal(a.body, &rotated)
+	if a.status != http.StatusOK || rotated.Token == "" || rotated.Token == user.Token || rotated.Status.AccessGeneration != 3 {
+		t.Errorf("rotate: %d %+v", a.status, rotated)
+	}
+	stored, _ := f.store.GetAccess(t.Context(), "a", store.KindUser, "ann")
+	if stored.SecretHash != token.Hash(rotated.Token) {
+		t.Error("the store does not hold the rotated token's hash")
+	}
+	if a := f.call("DELETE", "/v1/clusters/a/roles/reader", adminTok, "", "If-Match", `"1"`); a.status != http.StatusOK {
+		t.Errorf("delete role: %d %s", a.status, a.body)
+	}
 }

@@ -72,10 +72,8 @@ func (p *Pusher) Publish(targets map[string]Target) {
 	for id, t := range targets {
 		old, ok := p.targets[id]
 		p.targets[id] = t
-		if ok && old == t {
-			continue
-		}
-		if p.delivered[id] == t.Config.Revision && ok && old.Endpoint == t.Endpoint {
+		// A config's revision changes with everything in it.
+		if ok && old.Endpoint == t.Endpoint && (old.Config.Revision == t.Config.Revision || p.delivered[id] == t.Config.Revision) {
 			continue
 		}
 		p.attempts[id] = 0

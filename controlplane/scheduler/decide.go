@@ -5,8 +5,11 @@
 package scheduler
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/duckfleet/duckfleet/controlplane/store"
 	"github.com/duckfleet/duckfleet/internal/api"
@@ -109,23 +112,65 @@ func Decide(clusters []store.Cluster, nodes []NodeState) Decision {
 	return d
 }
 
-// Configs returns the config every node should run.
-func Configs(clusters []store.Cluster, nodes []store.Node) map[string]api.NodeConfig {
+// Configs returns the config every node should run. Access objects whose
+// spec does not decode are left out (and reported): they cannot grant
+// anything.
+func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access) (map[string]api.NodeConfig, error) {
 	byName := make(map[string]store.Cluster, len(clusters))
 	for _, c := range clusters {
 		byName[c.Name] = c
 	}
+	acl, err := AccessConfigs(access)
 	out := make(map[string]api.NodeConfig, len(nodes))
 	for _, n := range nodes {
 		cfg := api.NodeConfig{NodeID: n.ID, Revision: api.Revision{Assignment: n.Assignment}}
 		if c, ok := byName[n.Cluster]; ok {
 			cfg.Cluster, cfg.Role = c.Name, n.Role
 			cfg.Revision.Generation = c.Generation
+			cfg.Revision.Access = c.AccessGeneration
 			cfg.Settings = api.Settings{MemoryLimit: c.Spec.MemoryLimit, Threads: c.Spec.Threads}
+			cfg.Access = acl[c.Name]
+		}
+		if cfg.Access.Roles == nil {
+			cfg.Access = api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}
 		}
 		out[n.ID] = cfg
 	}
-	return out
+	return out, err
+}
+
+// AccessConfigs turns stored roles and users into what nodes enforce, per cluster.
+func AccessConfigs(access []store.Access) (map[string]api.AccessConfig, error) {
+	out := map[string]api.AccessConfig{}
+	var errs []error
+	for _, a := range access {
+		ac, ok := out[a.Cluster]
+		if !ok {
+			ac = api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}
+		}
+		switch a.Kind {
+		case store.KindRole:
+			var spec api.RoleSpec
+			if err := json.Unmarshal([]byte(a.Spec), &spec); err != nil {
+				errs = append(errs, fmt.Errorf("role %s/%s: %w", a.Cluster, a.Name, err))
+				continue
+			}
+			rc := api.RoleConfig{Name: a.Name, Privileges: spec.Privileges, MaxResultRows: spec.MaxResultRows}
+			if d, err := time.ParseDuration(spec.QueryTimeout); err == nil {
+				rc.QueryTimeoutMillis = d.Milliseconds()
+			}
+			ac.Roles = append(ac.Roles, rc)
+		case store.KindUser:
+			var spec api.UserSpec
+			if err := json.Unmarshal([]byte(a.Spec), &spec); err != nil {
+				errs = append(errs, fmt.Errorf("user %s/%s: %w", a.Cluster, a.Name, err))
+				continue
+			}
+			ac.Users = append(ac.Users, api.UserConfig{Name: a.Name, TokenHash: a.SecretHash, Roles: spec.Roles})
+		}
+		out[a.Cluster] = ac
+	}
+	return out, errors.Join(errs...)
 }
 
 func sortedNodes(ns []NodeState) []NodeState {

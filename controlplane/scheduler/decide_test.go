@@ -135,13 +135,25 @@ func TestConfigs(t *testing.T) {
 	t.Parallel()
 	c := cluster("a", 0)
 	c.Generation = 4
-	got := Configs([]store.Cluster{c}, []store.Node{
+	c.AccessGeneration = 3
+	got, err := Configs([]store.Cluster{c}, []store.Node{
 		{ID: "n1", Cluster: "a", Role: api.RolePrimary, Assignment: 2},
 		{ID: "n2", Assignment: 5},
+	}, []store.Access{
+		{Cluster: "a", Kind: store.KindRole, Name: "r", Spec: `{"privileges":["SELECT"],"query_timeout":"2s","max_result_rows":10}`},
+		{Cluster: "a", Kind: store.KindUser, Name: "u", Spec: `{"roles":["r"]}`, SecretHash: "h"},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}
 	want := map[string]api.NodeConfig{
-		"n1": {NodeID: "n1", Cluster: "a", Role: api.RolePrimary, Revision: api.Revision{Assignment: 2, Generation: 4}, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2}},
-		"n2": {NodeID: "n2", Revision: api.Revision{Assignment: 5}},
+		"n1": {NodeID: "n1", Cluster: "a", Role: api.RolePrimary, Revision: api.Revision{Assignment: 2, Generation: 4, Access: 3}, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2},
+			Access: api.AccessConfig{
+				Roles: []api.RoleConfig{{Name: "r", Privileges: []string{"SELECT"}, QueryTimeoutMillis: 2000, MaxResultRows: 10}},
+				Users: []api.UserConfig{{Name: "u", TokenHash: "h", Roles: []string{"r"}}},
+			}},
+		"n2": {NodeID: "n2", Revision: api.Revision{Assignment: 5}, Access: none},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Configs (-want +got):\n%s", d)

@@ -16,6 +16,7 @@ type Store interface {
 	ListClusters(ctx context.Context) ([]store.Cluster, error)
 	ListNodes(ctx context.Context) ([]store.Node, error)
 	AssignNode(ctx context.Context, id, fromCluster, cluster, role string) error
+	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
 }
 
 // Health tells whether a node is healthy.
@@ -115,7 +116,14 @@ func (l *Loop) Reconcile(ctx context.Context) error {
 	l.pending = d.Pending
 	l.mu.Unlock()
 
-	configs := Configs(clusters, nodes)
+	access, err := l.store.ListAccess(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	configs, err := Configs(clusters, nodes, access)
+	if err != nil {
+		l.log.Error("some roles or users could not be decoded; they grant nothing", "err", err)
+	}
 	targets := make(map[string]push.Target, len(nodes))
 	for _, n := range nodes {
 		targets[n.ID] = push.Target{Endpoint: n.Endpoint, Config: configs[n.ID]}

@@ -27,14 +27,22 @@ func (n NodeView) ObservedGeneration() int64 {
 	return o.Running.Generation
 }
 
+// ObservedAccess is the access generation the node enforces, or 0.
+func (n NodeView) ObservedAccess() int64 {
+	if n.ObservedGeneration() == 0 {
+		return 0
+	}
+	return n.Observation.Running.Access
+}
+
 // Status derives a cluster's status from its nodes and its pending reason.
 func Status(c store.Cluster, nodes []NodeView, pending string, now time.Time) api.ClusterStatus {
-	st := api.ClusterStatus{Nodes: []api.ClusterNode{}}
+	st := api.ClusterStatus{Nodes: []api.ClusterNode{}, AccessGeneration: c.AccessGeneration}
 	var unhealthy, failed, lagging []string
 	for _, n := range nodes {
 		cn := api.ClusterNode{
 			ID: n.ID, Endpoint: n.Endpoint, Role: n.Role, Healthy: n.Healthy,
-			ObservedGeneration: n.ObservedGeneration(),
+			ObservedGeneration: n.ObservedGeneration(), ObservedAccessGeneration: n.ObservedAccess(),
 		}
 		if o := n.Observation; o != nil {
 			cn.MemoryLimit, cn.Threads, cn.Error = o.Settings.MemoryLimit, o.Settings.Threads, o.Error
@@ -49,6 +57,8 @@ func Status(c store.Cluster, nodes []NodeView, pending string, now time.Time) ap
 			failed = append(failed, fmt.Sprintf("node %s failed to apply its config: %s", n.ID, cn.Error))
 		case cn.ObservedGeneration < c.Generation:
 			lagging = append(lagging, fmt.Sprintf("node %s runs generation %d", n.ID, cn.ObservedGeneration))
+		case cn.ObservedAccessGeneration < c.AccessGeneration:
+			lagging = append(lagging, fmt.Sprintf("node %s enforces access generation %d of %d", n.ID, cn.ObservedAccessGeneration, c.AccessGeneration))
 		}
 		st.Nodes = append(st.Nodes, cn)
 	}

@@ -16,18 +16,20 @@ type Cluster struct {
 	Name       string
 	Spec       api.ClusterSpec
 	Generation int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// AccessGeneration counts changes of the cluster's roles and users.
+	AccessGeneration int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
-const clusterColumns = `name, spec, generation, created_at, updated_at`
+const clusterColumns = `name, spec, generation, created_at, updated_at, access_generation`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanCluster(r rowScanner) (Cluster, error) {
 	var c Cluster
 	var spec string
-	if err := r.Scan(&c.Name, &spec, &c.Generation, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	if err := r.Scan(&c.Name, &spec, &c.Generation, &c.CreatedAt, &c.UpdatedAt, &c.AccessGeneration); err != nil {
 		return Cluster{}, err
 	}
 	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
@@ -52,7 +54,7 @@ func (s *Store) CreateCluster(ctx context.Context, name string, spec api.Cluster
 		if n > 0 {
 			return ErrExists
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO clusters (`+clusterColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO clusters (`+clusterColumns+`) VALUES (?, ?, ?, ?, ?, 0)`,
 			name, string(b), c.Generation, now, now)
 		return err
 	})
@@ -148,6 +150,9 @@ func (s *Store) DeleteCluster(ctx context.Context, name string, ifMatch int64) e
 			return &StaleError{Stored: gen, Expected: ifMatch}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET cluster = '', role = '', assignment = assignment + 1 WHERE cluster = ?`, name); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access WHERE cluster = ?`, name); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM clusters WHERE name = ?`, name)

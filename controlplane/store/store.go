@@ -71,7 +71,8 @@ var migrations = []string{
 		spec VARCHAR NOT NULL,
 		generation BIGINT NOT NULL,
 		created_at TIMESTAMP NOT NULL,
-		updated_at TIMESTAMP NOT NULL
+		updated_at TIMESTAMP NOT NULL,
+		access_generation BIGINT NOT NULL DEFAULT 0
 	)`,
 	`CREATE TABLE IF NOT EXISTS nodes (
 		id VARCHAR PRIMARY KEY,
@@ -82,6 +83,18 @@ var migrations = []string{
 		role VARCHAR NOT NULL DEFAULT '',
 		assignment BIGINT NOT NULL DEFAULT 0,
 		registered_at TIMESTAMP NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS access (
+		cluster VARCHAR NOT NULL,
+		kind VARCHAR NOT NULL,
+		name VARCHAR NOT NULL,
+		spec VARCHAR NOT NULL,
+		secret_hash VARCHAR NOT NULL DEFAULT '',
+		generation BIGINT NOT NULL,
+		access_generation BIGINT NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (cluster, kind, name)
 	)`,
 	`CREATE TABLE IF NOT EXISTS secrets (
 		name VARCHAR PRIMARY KEY,

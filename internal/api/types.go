@@ -52,10 +52,12 @@ type Cluster struct {
 
 // ClusterStatus is what the control plane observes of a cluster.
 type ClusterStatus struct {
-	Phase           string        `json:"phase"`
-	Message         string        `json:"message,omitempty"`
-	PrimaryEndpoint string        `json:"primary_endpoint,omitempty"`
-	Nodes           []ClusterNode `json:"nodes"`
+	Phase           string `json:"phase"`
+	Message         string `json:"message,omitempty"`
+	PrimaryEndpoint string `json:"primary_endpoint,omitempty"`
+	// AccessGeneration counts changes of the cluster's roles and users.
+	AccessGeneration int64         `json:"access_generation"`
+	Nodes            []ClusterNode `json:"nodes"`
 }
 
 // ClusterNode is one node of a cluster and what it reports.
@@ -65,6 +67,8 @@ type ClusterNode struct {
 	Role               string `json:"role"`
 	Healthy            bool   `json:"healthy"`
 	ObservedGeneration int64  `json:"observed_generation"`
+	// ObservedAccessGeneration is the access generation the node enforces.
+	ObservedAccessGeneration int64 `json:"observed_access_generation"`
 	// MemoryLimit and Threads are the values in effect, as DuckDB reports them.
 	MemoryLimit string `json:"memory_limit"`
 	Threads     int    `json:"threads"`
@@ -108,10 +112,13 @@ type NodeList struct {
 	Items []Node `json:"items"`
 }
 
-// Revision orders the configs of one node: Assignment first, then Generation.
+// Revision orders the configs of one node: Assignment first, then the
+// cluster's Generation (its spec), then its Access generation (roles and
+// users).
 type Revision struct {
 	Assignment int64 `json:"assignment"`
 	Generation int64 `json:"generation"`
+	Access     int64 `json:"access"`
 }
 
 // Newer reports whether r is a later config than o.
@@ -119,7 +126,10 @@ func (r Revision) Newer(o Revision) bool {
 	if r.Assignment != o.Assignment {
 		return r.Assignment > o.Assignment
 	}
-	return r.Generation > o.Generation
+	if r.Generation != o.Generation {
+		return r.Generation > o.Generation
+	}
+	return r.Access > o.Access
 }
 
 // Settings are the DuckDB settings of a node. In a NodeConfig they are the
@@ -139,6 +149,8 @@ type NodeConfig struct {
 	Role     string   `json:"role"`
 	Revision Revision `json:"revision"`
 	Settings Settings `json:"settings"`
+	// Access is who may query the node and what they may do.
+	Access AccessConfig `json:"access"`
 }
 
 // RegisterRequest is the body of POST /v1/agent/register.

@@ -82,14 +82,37 @@ func TestRevisionNewer(t *testing.T) {
 		a, b Revision
 		want bool
 	}{
-		{Revision{1, 2}, Revision{1, 1}, true},
-		{Revision{1, 1}, Revision{1, 1}, false},
-		{Revision{2, 1}, Revision{1, 9}, true},
-		{Revision{1, 9}, Revision{2, 1}, false},
+		{Revision{1, 2, 0}, Revision{1, 1, 5}, true},
+		{Revision{1, 1, 1}, Revision{1, 1, 1}, false},
+		{Revision{2, 1, 0}, Revision{1, 9, 9}, true},
+		{Revision{1, 9, 0}, Revision{2, 1, 0}, false},
+		{Revision{1, 1, 2}, Revision{1, 1, 1}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.a.Newer(tt.b); got != tt.want {
 			t.Errorf("%v.Newer(%v) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+func TestRoleSpecNormalize(t *testing.T) {
+	t.Parallel()
+	s := RoleSpec{Privileges: []string{"select", "Insert", "SELECT"}, QueryTimeout: "90s"}
+	if err := s.Normalize("spec."); err != nil {
+		t.Fatal(err)
+	}
+	want := RoleSpec{Privileges: []string{"INSERT", "SELECT"}, QueryTimeout: "90s"}
+	if d := cmp.Diff(want, s); d != "" {
+		t.Errorf("canonical role (-want +got):\n%s", d)
+	}
+	s = RoleSpec{Privileges: []string{"SELECT"}, QueryTimeout: "120s"}
+	_ = s.Normalize("")
+	if s.QueryTimeout != "2m" {
+		t.Errorf("120s became %q, want 2m", s.QueryTimeout)
+	}
+	bad := RoleSpec{Privileges: []string{"SELECT", "ATTACH"}, QueryTimeout: "soon", MaxResultRows: -1}
+	var ve *ValidationError
+	if err := bad.Normalize("spec."); !errors.As(err, &ve) || len(ve.Errors) != 3 || ve.Errors[0].Field != "spec.privileges[1]" {
+		t.Errorf("bad role: %v", err)
 	}
 }

@@ -18,6 +18,7 @@ const (
 	PrefixAdmin = "dfa_"
 	PrefixJoin  = "dfj_"
 	PrefixNode  = "dfn_"
+	PrefixUser  = "dfu_"
 )
 
 // New returns a new random token with the given prefix.

@@ -23,6 +23,11 @@ type Store interface {
 	ListNodes(ctx context.Context) ([]store.Node, error)
 	SetNodeEndpoint(ctx context.Context, id, endpoint string) error
 	AssignNode(ctx context.Context, id, fromCluster, cluster, role string) error
+	CreateAccess(ctx context.Context, a store.Access) (store.Access, error)
+	GetAccess(ctx context.Context, cluster, kind, name string) (store.Access, error)
+	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
+	UpdateAccess(ctx context.Context, cluster, kind, name, spec, secretHash string, ifMatch int64) (store.Access, error)
+	DeleteAccess(ctx context.Context, cluster, kind, name string, ifMatch int64) (int64, error)
 	PutSecretHash(ctx context.Context, name, hash string) error
 	SecretHash(ctx context.Context, name string) (string, error)
 }
@@ -37,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ClusterConflicts", testClusterConflicts},
 		{"NodeAssignment", testNodeAssignment},
 		{"Secrets", testSecrets},
+		{"Access", testAccess},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,5 +190,58 @@ func testSecrets(t *testing.T, s Store) {
 		if got, err := s.SecretHash(ctx, "admin"); err != nil || got != h {
 			t.Errorf("SecretHash = %q, %v; want %q", got, err, h)
 		}
+	}
+}
+
+func testAccess(t *testing.T, s Store) {
+	ctx := t.Context()
+	role := store.Access{Cluster: "a", Kind: store.KindRole, Name: "reader", Spec: `{"privileges":["SELECT"]}`}
+	if _, err := s.CreateAccess(ctx, role); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CreateAccess in a missing cluster = %v, want ErrNotFound", err)
+	}
+	if _, err := s.CreateCluster(ctx, "a", spec1); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.CreateAccess(ctx, role)
+	if err != nil {
+		t.Fatalf("CreateAccess: %v", err)
+	}
+	if r.Generation != 1 || r.AccessGeneration != 1 {
+		t.Errorf("new role = %+v, want generation 1 and access generation 1", r)
+	}
+	if _, err := s.CreateAccess(ctx, role); !errors.Is(err, store.ErrExists) {
+		t.Errorf("duplicate CreateAccess = %v, want ErrExists", err)
+	}
+	u, err := s.CreateAccess(ctx, store.Access{Cluster: "a", Kind: store.KindUser, Name: "reader", Spec: `{"roles":["reader"]}`, SecretHash: "h1"})
+	if err != nil || u.AccessGeneration != 2 {
+		t.Fatalf("CreateAccess user = %+v, %v; want access generation 2", u, err)
+	}
+	same, err := s.UpdateAccess(ctx, "a", store.KindRole, "reader", role.Spec, "", 1)
+	if err != nil || same.AccessGeneration != 1 {
+		t.Errorf("a no-op update changed the access generation: %+v, %v", same, err)
+	}
+	if _, err := s.UpdateAccess(ctx, "a", store.KindRole, "reader", `{"privileges":["INSERT"]}`, "", 9); !errors.Is(err, store.ErrStale) {
+		t.Errorf("stale UpdateAccess = %v, want ErrStale", err)
+	}
+	rot, err := s.UpdateAccess(ctx, "a", store.KindUser, "reader", u.Spec, "h2", 0)
+	if err != nil || rot.SecretHash != "h2" || rot.Generation != 1 || rot.AccessGeneration != 3 {
+		t.Errorf("rotating a secret = %+v, %v; want the new hash, generation 1, access generation 3", rot, err)
+	}
+	list, err := s.ListAccess(ctx, "a", "")
+	if err != nil || len(list) != 2 {
+		t.Errorf("ListAccess = %+v, %v", list, err)
+	}
+	gen, err := s.DeleteAccess(ctx, "a", store.KindRole, "reader", 1)
+	if err != nil || gen != 4 {
+		t.Errorf("DeleteAccess = %d, %v; want access generation 4", gen, err)
+	}
+	if c, _ := s.GetCluster(ctx, "a"); c.AccessGeneration != 4 || c.Generation != 1 {
+		t.Errorf("cluster after access writes = %+v: the spec generation must not move", c)
+	}
+	if err := s.DeleteCluster(ctx, "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListAccess(ctx, "", ""); len(list) != 0 {
+		t.Errorf("deleting the cluster left access objects: %+v", list)
 	}
 }

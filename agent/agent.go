@@ -16,8 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/duckfleet/duckfleet/agent/access"
 	"github.com/duckfleet/duckfleet/agent/engine"
 	"github.com/duckfleet/duckfleet/agent/httpapi"
 	"github.com/duckfleet/duckfleet/agent/storage"
@@ -71,6 +73,8 @@ type Agent struct {
 	mu      sync.Mutex // serialises applies and guards the fields below
 	running api.NodeConfig
 	lastErr string
+
+	policy atomic.Pointer[access.Policy]
 }
 
 // New checks the config and opens the engine.
@@ -135,7 +139,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	h := httpapi.New(httpapi.Config{
-		NodeID: id.NodeID, PushKey: pub, Applier: a, Log: log,
+		NodeID: id.NodeID, PushKey: pub, Applier: a, Querier: a, Log: log,
 		Healthy: a.engine.Ping,
 	})
 	ctx, cancel := context.WithCancel(ctx)
@@ -223,6 +227,7 @@ func (a *Agent) restore(ctx context.Context) error {
 	a.mu.Lock()
 	a.running = cfg
 	a.mu.Unlock()
+	a.policy.Store(access.NewPolicy(cfg.Access, cfg.Role == api.RoleReplica))
 	return nil
 }
 
@@ -246,9 +251,16 @@ func (a *Agent) Apply(ctx context.Context, cfg api.NodeConfig) error {
 		return err
 	}
 	a.running, a.lastErr = cfg, ""
+	a.policy.Store(access.NewPolicy(cfg.Access, cfg.Role == api.RoleReplica))
 	a.cfg.Log.Info("applied config", "cluster", cfg.Cluster, "role", cfg.Role, "revision", cfg.Revision,
 		"memory_limit", cfg.Settings.MemoryLimit, "threads", cfg.Settings.Threads)
 	return nil
+}
+
+// Query runs one user query: the token must be a user's of this node's
+// cluster, and the statement must be one the user's roles allow.
+func (a *Agent) Query(ctx context.Context, tok string, req api.QueryRequest, sink engine.Sink) (engine.Stats, error) {
+	return a.policy.Load().Run(ctx, a.engine, tok, req, sink)
 }
 
 // Kick asks for a heartbeat now.

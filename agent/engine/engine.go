@@ -24,7 +24,8 @@ import (
 // Engine is safe for concurrent use: work on the database holds a read
 // lock, reopening holds the write lock.
 type Engine struct {
-	dir string
+	dir    string
+	parser *parser
 
 	mu       sync.RWMutex
 	db       *sql.DB
@@ -37,7 +38,11 @@ func New(dir string) (*Engine, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create database dir: %w", err)
 	}
-	return &Engine{dir: dir}, nil
+	p, err := newParser()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{dir: dir, parser: p}, nil
 }
 
 // Path returns the database file of a cluster.
@@ -159,9 +164,13 @@ func (e *Engine) Ping(ctx context.Context) error {
 	return e.db.PingContext(ctx)
 }
 
-// Close closes the database, if open.
+// Close closes the database, if open, and the parser.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.parser != nil {
+		e.parser.close()
+		e.parser = nil
+	}
 	return e.closeLocked()
 }

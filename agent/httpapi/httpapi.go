@@ -1,5 +1,7 @@
 // Package httpapi is the agent's Gin HTTP API: the signed config push from
-// the control plane, health and metrics.
+// the control plane, the query API for users, health and metrics. The
+// control plane's calls (signed pushes) and users' queries (user tokens)
+// use different credentials: neither can do the other's work.
 package httpapi
 
 import (
@@ -30,6 +32,7 @@ type Config struct {
 	NodeID   string
 	PushKey  ed25519.PublicKey
 	Applier  Applier
+	Querier  Querier
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	// Healthy reports whether the node can serve.
@@ -60,6 +63,7 @@ func (h *Handler) Router() *gin.Engine {
 		problem(c, http.StatusNotFound, "no such route: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
 	r.PUT("/v1/config", h.putConfig)
+	r.POST("/v1/query", h.query)
 	r.GET("/healthz", h.healthz)
 	ph := promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{})
 	r.GET("/metrics", func(c *gin.Context) { ph.ServeHTTP(c.Writer, c.Request) })

@@ -216,3 +216,24 @@ func (c *UserCreate) Normalize() error {
 	c.Spec.normalize(&v, "spec.")
 	return v.err()
 }
+
+// QueryRequest is the body of POST /v1/query on an agent.
+type QueryRequest struct {
+	SQL    string `json:"sql"`
+	Params []any  `json:"params,omitempty"`
+}
+
+// QueryResult is the JSON answer of POST /v1/query. With Accept:
+// application/x-ndjson the agent instead streams one JSON object with
+// columns and types, then one JSON array per row, then a last object with
+// row_count and truncated (or error, if the query failed midway).
+type QueryResult struct {
+	Columns   []string `json:"columns"`
+	Types     []string `json:"types"`
+	Rows      [][]any  `json:"rows"`
+	RowCount  int64    `json:"row_count"`
+	Truncated bool     `json:"truncated"`
+}
+
+// NDJSONContentType is the media type of streamed query results.
+const NDJSONContentType = "application/x-ndjson"

@@ -94,3 +94,74 @@ func (c *Client) AgentConfig(ctx context.Context) (api.NodeConfig, error) {
 	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/agent/config", out: &out})
 	return out, err
 }
+
+func accessPath(cluster, kind, name string) string {
+	p := "/v1/clusters/" + url.PathEscape(cluster) + "/" + kind + "s"
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+	}
+	return p
+}
+
+// CreateRole creates a role in a cluster.
+func (c *Client) CreateRole(ctx context.Context, cluster string, in api.RoleCreate) (api.Role, error) {
+	var out api.Role
+	err := c.do(ctx, request{method: http.MethodPost, path: accessPath(cluster, "role", ""), in: in, out: &out})
+	return out, err
+}
+
+// GetRole reads a role.
+func (c *Client) GetRole(ctx context.Context, cluster, name string) (api.Role, error) {
+	var out api.Role
+	err := c.do(ctx, request{method: http.MethodGet, path: accessPath(cluster, "role", name), out: &out})
+	return out, err
+}
+
+// UpdateRole replaces a role's spec, conditionally on ifMatch when non-zero.
+func (c *Client) UpdateRole(ctx context.Context, cluster, name string, in api.RoleUpdate, ifMatch int64) (api.Role, error) {
+	var out api.Role
+	err := c.do(ctx, request{method: http.MethodPut, path: accessPath(cluster, "role", name), ifMatch: ifMatch, in: in, out: &out})
+	return out, err
+}
+
+// DeleteRole deletes a role and returns the cluster's new access generation.
+func (c *Client) DeleteRole(ctx context.Context, cluster, name string, ifMatch int64) (api.AccessStat, error) {
+	var out api.AccessStat
+	err := c.do(ctx, request{method: http.MethodDelete, path: accessPath(cluster, "role", name), ifMatch: ifMatch, out: &out})
+	return out, err
+}
+
+// CreateUser creates a user; the answer carries its token, once.
+func (c *Client) CreateUser(ctx context.Context, cluster string, in api.UserCreate) (api.User, error) {
+	var out api.User
+	err := c.do(ctx, request{method: http.MethodPost, path: accessPath(cluster, "user", ""), in: in, out: &out})
+	return out, err
+}
+
+// GetUser reads a user (without its token).
+func (c *Client) GetUser(ctx context.Context, cluster, name string) (api.User, error) {
+	var out api.User
+	err := c.do(ctx, request{method: http.MethodGet, path: accessPath(cluster, "user", name), out: &out})
+	return out, err
+}
+
+// UpdateUser replaces a user's roles, conditionally on ifMatch when non-zero.
+func (c *Client) UpdateUser(ctx context.Context, cluster, name string, in api.UserUpdate, ifMatch int64) (api.User, error) {
+	var out api.User
+	err := c.do(ctx, request{method: http.MethodPut, path: accessPath(cluster, "user", name), ifMatch: ifMatch, in: in, out: &out})
+	return out, err
+}
+
+// RotateUserToken issues a new token for a user.
+func (c *Client) RotateUserToken(ctx context.Context, cluster, name string) (api.User, error) {
+	var out api.User
+	err := c.do(ctx, request{method: http.MethodPost, path: accessPath(cluster, "user", name) + "/rotate-token", out: &out})
+	return out, err
+}
+
+// DeleteUser deletes a user and returns the cluster's new access generation.
+func (c *Client) DeleteUser(ctx context.Context, cluster, name string, ifMatch int64) (api.AccessStat, error) {
+	var out api.AccessStat
+	err := c.do(ctx, request{method: http.MethodDelete, path: accessPath(cluster, "user", name), ifMatch: ifMatch, out: &out})
+	return out, err
+}

@@ -1,0 +1,147 @@
+// Package access decides who may run what on a node: it authenticates user
+// tokens against the hashes in the node's access config and authorizes
+// statements by the class DuckDB's parser and planner give them (see
+// agent/engine), never by looking at the SQL text.
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/duckfleet/duckfleet/agent/engine"
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/duckfleet/duckfleet/internal/token"
+)
+
+// ErrUnauthenticated is a missing or unknown token.
+var ErrUnauthenticated = errors.New("missing or unknown token: send Authorization: Bearer <user token>")
+
+// Refusal is a statement a user may not run, and why.
+type Refusal struct{ Reason string }
+
+func (r *Refusal) Error() string { return r.Reason }
+
+// AllowedFunctions are the table functions any statement may call. Every
+// other table function is refused: some read files, others show the node's
+// paths and settings (duckdb_databases, duckdb_settings).
+var AllowedFunctions = []string{"RANGE", "GENERATE_SERIES", "UNNEST", "DUCKDB_TABLES", "DUCKDB_VIEWS", "DUCKDB_COLUMNS", "DUCKDB_SCHEMAS"}
+
+// writeClasses change data or schema; replicas refuse them.
+var writeClasses = []string{"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER"}
+
+// User is an authenticated user and what their roles grant.
+type User struct {
+	Name       string
+	Privileges []string
+	// Timeout is the longest query_timeout of the user's roles, or the default.
+	Timeout time.Duration
+	// MaxRows is the largest max_result_rows of the roles; 0 means no cap
+	// (when any role has none).
+	MaxRows int64
+}
+
+// Policy is the access config of one node. It is immutable; a new config
+// makes a new Policy.
+type Policy struct {
+	byHash  map[string]*User
+	replica bool
+}
+
+// NewPolicy builds a policy from the node's access config. On a replica
+// only SELECT is ever allowed.
+func NewPolicy(cfg api.AccessConfig, replica bool) *Policy {
+	roles := map[string]api.RoleConfig{}
+	for _, r := range cfg.Roles {
+		roles[r.Name] = r
+	}
+	p := &Policy{byHash: map[string]*User{}, replica: replica}
+	for _, uc := range cfg.Users {
+		u := &User{Name: uc.Name}
+		var timeout time.Duration
+		capped := true
+		for _, name := range uc.Roles {
+			r, ok := roles[name]
+			if !ok {
+				continue // a deleted role grants nothing
+			}
+			for _, priv := range r.Privileges {
+				if !slices.Contains(u.Privileges, priv) {
+					u.Privileges = append(u.Privileges, priv)
+				}
+			}
+			timeout = max(timeout, time.Duration(r.QueryTimeoutMillis)*time.Millisecond)
+			if r.MaxResultRows == 0 {
+				capped = false
+			} else {
+				u.MaxRows = max(u.MaxRows, r.MaxResultRows)
+			}
+		}
+		if !capped || len(uc.Roles) == 0 {
+			u.MaxRows = 0
+		}
+		if timeout == 0 {
+			timeout = api.DefaultQueryTimeout
+		}
+		u.Timeout = timeout
+		slices.Sort(u.Privileges)
+		p.byHash[uc.TokenHash] = u
+	}
+	return p
+}
+
+// Authenticate returns the user a token belongs to.
+func (p *Policy) Authenticate(tok string) (*User, error) {
+	if p == nil || tok == "" {
+		return nil, ErrUnauthenticated
+	}
+	u, ok := p.byHash[token.Hash(tok)]
+	if !ok {
+		return nil, ErrUnauthenticated
+	}
+	return u, nil
+}
+
+// Runner runs a query on the node's database.
+type Runner interface {
+	Query(ctx context.Context, q engine.Query, sink engine.Sink) (engine.Stats, error)
+}
+
+// Run authenticates tok and runs req on r with the user's limits, asking
+// Authorize before anything executes.
+func (p *Policy) Run(ctx context.Context, r Runner, tok string, req api.QueryRequest, sink engine.Sink) (engine.Stats, error) {
+	u, err := p.Authenticate(tok)
+	if err != nil {
+		return engine.Stats{}, err
+	}
+	return r.Query(ctx, engine.Query{
+		SQL: req.SQL, Params: req.Params, Timeout: u.Timeout, MaxRows: u.MaxRows,
+		Authorize: func(st engine.Statement) error { return p.Authorize(u, st) },
+	}, sink)
+}
+
+// Authorize decides whether u may run st; a refusal says why.
+func (p *Policy) Authorize(u *User, st engine.Statement) error {
+	if !slices.Contains(api.Privileges, st.Class) {
+		return &Refusal{Reason: fmt.Sprintf("%s statements are never allowed through the query API", st.Class)}
+	}
+	if !slices.Contains(u.Privileges, st.Class) {
+		granted := "no privileges"
+		if len(u.Privileges) > 0 {
+			granted = "only " + strings.Join(u.Privileges, ", ")
+		}
+		return &Refusal{Reason: fmt.Sprintf("user %q may not run %s statements: their roles grant %s", u.Name, st.Class, granted)}
+	}
+	if p.replica && slices.Contains(writeClasses, st.Class) {
+		return &Refusal{Reason: fmt.Sprintf("this node is a read-only replica: send %s statements to the cluster's primary", st.Class)}
+	}
+	for _, f := range st.Functions {
+		if !slices.Contains(AllowedFunctions, f) {
+			return &Refusal{Reason: fmt.Sprintf("the table function %s is not allowed through the query API (allowed: %s)", strings.ToLower(f), strings.ToLower(strings.Join(AllowedFunctions, ", ")))}
+		}
+	}
+	return nil
+}

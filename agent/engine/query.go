@@ -1,0 +1,377 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// MaxSQLBytes bounds the SQL text of one query.
+const MaxSQLBytes = 1 << 20
+
+// Statement is what DuckDB says a statement is, before it runs.
+type Statement struct {
+	// Class is SELECT, INSERT, UPDATE, DELETE, CREATE, DROP or ALTER, or
+	// the DuckDB statement type of anything else (ATTACH, COPY, PRAGMA, ...).
+	Class string
+	// Functions are the table functions the planned statement calls.
+	Functions []string
+	// Tables are the tables the planned statement scans, fully qualified.
+	// DuckDB's optimizer can drop scans (of an empty table, say), so this
+	// list is a lower bound, not an allow-list input.
+	Tables []string
+}
+
+// Query is one statement to run.
+type Query struct {
+	SQL    string
+	Params []any
+	// Timeout interrupts the query; 0 means none.
+	Timeout time.Duration
+	// MaxRows stops reading after that many rows; 0 means no cap.
+	MaxRows int64
+	// Authorize is asked before anything executes; an error refuses.
+	Authorize func(Statement) error
+}
+
+// Sink receives a result as it is read.
+type Sink interface {
+	Columns(names, types []string) error
+	Row(values []any) error
+}
+
+// Stats describe a finished query.
+type Stats struct {
+	Statement Statement
+	Rows      int64
+	Truncated bool
+}
+
+// Errors of Query, besides *ParseError and the Authorize error.
+var (
+	ErrMultipleStatements = errors.New("the SQL holds more than one statement: send one statement per request")
+	ErrTimeout            = errors.New("the query ran past its timeout and was interrupted")
+	ErrBadSQLText         = errors.New("the SQL is not valid UTF-8 text without NUL bytes")
+	ErrTooLong            = fmt.Errorf("the SQL is longer than %d bytes", MaxSQLBytes)
+)
+
+// QueryError is an error DuckDB raised while binding or running a statement.
+type QueryError struct{ Err error }
+
+func (e *QueryError) Error() string { return e.Err.Error() }
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// Forbidden reports whether DuckDB refused the statement for lack of
+// permission (a file read with external access off, say).
+func (e *QueryError) Forbidden() bool {
+	var de *duckdb.Error
+	return errors.As(e.Err, &de) && de.Type == duckdb.ErrorTypePermission
+}
+
+// Unverifiable is a statement whose effects could not be worked out.
+type Unverifiable struct{ Reason string }
+
+func (e *Unverifiable) Error() string {
+	return "the statement could not be verified before running: " + e.Reason
+}
+
+var classes = map[duckdb.StmtType]string{
+	duckdb.STATEMENT_TYPE_SELECT:       "SELECT",
+	duckdb.STATEMENT_TYPE_INSERT:       "INSERT",
+	duckdb.STATEMENT_TYPE_UPDATE:       "UPDATE",
+	duckdb.STATEMENT_TYPE_DELETE:       "DELETE",
+	duckdb.STATEMENT_TYPE_CREATE:       "CREATE",
+	duckdb.STATEMENT_TYPE_CREATE_FUNC:  "CREATE",
+	duckdb.STATEMENT_TYPE_DROP:         "DROP",
+	duckdb.STATEMENT_TYPE_ALTER:        "ALTER",
+	duckdb.STATEMENT_TYPE_EXPLAIN:      "EXPLAIN",
+	duckdb.STATEMENT_TYPE_PREPARE:      "PREPARE",
+	duckdb.STATEMENT_TYPE_EXECUTE:      "EXECUTE",
+	duckdb.STATEMENT_TYPE_TRANSACTION:  "TRANSACTION",
+	duckdb.STATEMENT_TYPE_COPY:         "COPY",
+	duckdb.STATEMENT_TYPE_ANALYZE:      "ANALYZE",
+	duckdb.STATEMENT_TYPE_VARIABLE_SET: "SET VARIABLE",
+	duckdb.STATEMENT_TYPE_EXPORT:       "EXPORT",
+	duckdb.STATEMENT_TYPE_PRAGMA:       "PRAGMA",
+	duckdb.STATEMENT_TYPE_VACUUM:       "VACUUM",
+	duckdb.STATEMENT_TYPE_CALL:         "CALL",
+	duckdb.STATEMENT_TYPE_SET:          "SET",
+	duckdb.STATEMENT_TYPE_LOAD:         "LOAD",
+	duckdb.STATEMENT_TYPE_RELATION:     "RELATION",
+	duckdb.STATEMENT_TYPE_EXTENSION:    "EXTENSION",
+	duckdb.STATEMENT_TYPE_LOGICAL_PLAN: "LOGICAL PLAN",
+	duckdb.STATEMENT_TYPE_ATTACH:       "ATTACH",
+	duckdb.STATEMENT_TYPE_DETACH:       "DETACH",
+	duckdb.STATEMENT_TYPE_MULTI:        "MULTI",
+}
+
+// planned are the classes whose plan is inspected with EXPLAIN.
+var planned = map[string]bool{"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "CREATE": true}
+
+// Query classifies q with DuckDB's parser and planner, asks q.Authorize,
+// and only then runs it, handing columns and rows to sink as they are read.
+func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
+	var st Stats
+	switch {
+	case len(q.SQL) > MaxSQLBytes:
+		return st, ErrTooLong
+	case !utf8.ValidString(q.SQL) || strings.IndexByte(q.SQL, 0) >= 0:
+		return st, ErrBadSQLText
+	}
+	n, err := e.parser.count(q.SQL)
+	if err != nil {
+		return st, err
+	}
+	if n != 1 {
+		return st, ErrMultipleStatements
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return st, ErrNoDatabase
+	}
+	if q.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.Timeout)
+		defer cancel()
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return st, timeoutOr(ctx, err)
+	}
+	defer conn.Close()
+	if st.Statement, err = e.classify(ctx, conn, q); err != nil {
+		return st, timeoutOr(ctx, err)
+	}
+	if err := q.Authorize(st.Statement); err != nil {
+		return st, err
+	}
+	rows, err := conn.QueryContext(ctx, q.SQL, q.Params...)
+	if err != nil {
+		return st, timeoutOr(ctx, &QueryError{Err: err})
+	}
+	defer rows.Close()
+	if err := readRows(rows, q.MaxRows, sink, &st); err != nil {
+		return st, timeoutOr(ctx, err)
+	}
+	return st, nil
+}
+
+func timeoutOr(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return err
+}
+
+// classify asks DuckDB what the one statement in q is, without running it.
+func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Statement, error) {
+	var st Statement
+	err := conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("driver connection cannot prepare")
+		}
+		ds, err := pc.PrepareContext(ctx, q.SQL)
+		if err != nil {
+			return &QueryError{Err: err}
+		}
+		defer ds.Close()
+		s, ok := ds.(*duckdb.Stmt)
+		if !ok {
+			return errors.New("not a DuckDB statement")
+		}
+		t, err := s.StatementType()
+		if err != nil {
+			return &QueryError{Err: err}
+		}
+		st.Class = classes[t]
+		if st.Class == "" {
+			st.Class = fmt.Sprintf("statement type %d", t)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if st.Class == "SELECT" {
+		plain, err := e.parser.isPlainSelect(ctx, q.SQL)
+		if err != nil {
+			return st, &Unverifiable{Reason: err.Error()}
+		}
+		if !plain {
+			st.Class = "PRAGMA" // plans as a SELECT, parses as something else
+		}
+	}
+	if planned[st.Class] {
+		if err := explain(ctx, conn, q, &st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// explain plans the statement (EXPLAIN never executes it) and collects the
+// table functions it calls and the tables it scans.
+func explain(ctx context.Context, conn *sql.Conn, q Query, st *Statement) error {
+	var kind, plan string
+	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT json) "+q.SQL, q.Params...).Scan(&kind, &plan); err != nil {
+		return &Unverifiable{Reason: err.Error()}
+	}
+	var nodes []planNode
+	if err := json.Unmarshal([]byte(plan), &nodes); err != nil {
+		return &Unverifiable{Reason: "the plan is not JSON: " + err.Error()}
+	}
+	funcs, tables := map[string]bool{}, map[string]bool{}
+	var walk func([]planNode)
+	walk = func(ns []planNode) {
+		for _, n := range ns {
+			if f, ok := n.ExtraInfo["Function"].(string); ok {
+				funcs[strings.ToUpper(f)] = true
+			}
+			if t, ok := n.ExtraInfo["Table"].(string); ok {
+				tables[t] = true
+			}
+			walk(n.Children)
+		}
+	}
+	walk(nodes)
+	st.Functions, st.Tables = sortedKeys(funcs), sortedKeys(tables)
+	return nil
+}
+
+type planNode struct {
+	Name      string         `json:"name"`
+	Children  []planNode     `json:"children"`
+	ExtraInfo map[string]any `json:"extra_info"`
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func readRows(rows *sql.Rows, maxRows int64, sink Sink, st *Stats) error {
+	names, err := rows.Columns()
+	if err != nil {
+		return &QueryError{Err: err}
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return &QueryError{Err: err}
+	}
+	types := make([]string, len(cts))
+	for i, ct := range cts {
+		types[i] = ct.DatabaseTypeName()
+	}
+	if err := sink.Columns(names, types); err != nil {
+		return err
+	}
+	vals := make([]any, len(names))
+	ptrs := make([]any, len(names))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if maxRows > 0 && st.Rows >= maxRows {
+			st.Truncated = true
+			break
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return &QueryError{Err: err}
+		}
+		out := make([]any, len(vals))
+		for i, v := range vals {
+			out[i] = columnValue(types[i], v)
+		}
+		if err := sink.Row(out); err != nil {
+			return err
+		}
+		st.Rows++
+	}
+	if err := rows.Err(); err != nil {
+		return &QueryError{Err: err}
+	}
+	return nil
+}
+
+// columnValue writes DATE and TIME values without the parts they lack.
+func columnValue(typ string, v any) any {
+	if t, ok := v.(time.Time); ok {
+		switch typ {
+		case "DATE":
+			return t.Format(time.DateOnly)
+		case "TIME":
+			return t.Format("15:04:05.999999")
+		}
+	}
+	return JSONValue(v)
+}
+
+// JSONValue turns a value scanned from DuckDB into one encoding/json can
+// write without losing precision or failing: big numbers and decimals as
+// strings, non-finite floats as strings, times in RFC 3339, maps as lists
+// of key/value pairs.
+func JSONValue(v any) any {
+	switch x := v.(type) {
+	case nil, bool, string, int8, int16, int32, int64, uint8, uint16, uint32, int, uint:
+		return x
+	case uint64:
+		if x > math.MaxInt64 {
+			return fmt.Sprint(x)
+		}
+		return x
+	case float32:
+		return JSONValue(float64(x))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprint(x)
+		}
+		return x
+	case *big.Int:
+		return x.String()
+	case duckdb.Decimal:
+		return x.String()
+	case duckdb.UUID:
+		return x.String()
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case []byte:
+		return x
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = JSONValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = JSONValue(e)
+		}
+		return out
+	case duckdb.Map:
+		out := make([][2]any, 0, len(x))
+		for k, e := range x {
+			out = append(out, [2]any{JSONValue(k), JSONValue(e)})
+		}
+		return out
+	default:
+		return fmt.Sprint(x)
+	}
+}

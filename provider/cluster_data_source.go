@@ -37,7 +37,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"id":               computed("id"),
 			"pool":             computed("pool"),
 			"replicas":         schema.Int64Attribute{MarkdownDescription: doc["replicas"], Computed: true},
-			"memory_limit":     schema.StringAttribute{MarkdownDescription: doc["memory_limit"], Computed: true, CustomType: sizeType{}},
+			"memory_limit":     schema.StringAttribute{MarkdownDescription: doc["memory_limit"], Computed: true, CustomType: sizeType},
 			"threads":          schema.Int64Attribute{MarkdownDescription: doc["threads"], Computed: true},
 			"generation":       schema.Int64Attribute{MarkdownDescription: doc["generation"], Computed: true},
 			"status":           computed("status"),

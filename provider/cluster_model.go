@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -18,7 +19,7 @@ type clusterFields struct {
 	Name            types.String `tfsdk:"name"`
 	Pool            types.String `tfsdk:"pool"`
 	Replicas        types.Int64  `tfsdk:"replicas"`
-	MemoryLimit     sizeValue    `tfsdk:"memory_limit"`
+	MemoryLimit     canonValue   `tfsdk:"memory_limit"`
 	Threads         types.Int64  `tfsdk:"threads"`
 	Generation      types.Int64  `tfsdk:"generation"`
 	Status          types.String `tfsdk:"status"`
@@ -131,4 +132,13 @@ func (nameValidator) ValidateString(_ context.Context, req validator.StringReque
 // importHint tells how to adopt an object that already exists.
 func importHint(resourceType, id string) string {
 	return fmt.Sprintf("To manage the existing one with Terraform, import it: terraform import %s.<name> %s", resourceType, id)
+}
+
+// joinCode writes values as a Markdown list of code spans.
+func joinCode(values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = "`" + v + "`"
+	}
+	return strings.Join(out, ", ")
 }

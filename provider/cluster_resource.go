@@ -81,7 +81,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"memory_limit": schema.StringAttribute{
 				MarkdownDescription: d["memory_limit"] + " Defaults to `" + api.DefaultMemoryLimit + "`.",
 				Optional:            true, Computed: true,
-				CustomType: sizeType{},
+				CustomType: sizeType,
 				Default:    stringdefault.StaticString(api.DefaultMemoryLimit),
 			},
 			"threads": schema.Int64Attribute{
@@ -179,7 +179,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 // The state is saved even when the wait fails, so the cluster is tracked
 // (and tainted) rather than orphaned.
 func (r *clusterResource) settle(ctx context.Context, c api.Cluster, timeout time.Duration, m *clusterResourceModel, state *tfsdk.State, diags *diag.Diagnostics, summary string) {
-	converged, err := waitConverged(ctx, r.client, c.Name, c.Generation, timeout)
+	converged, err := waitConverged(ctx, r.client, c.Name, target{generation: c.Generation}, timeout)
 	if err == nil {
 		c = converged
 	}
@@ -291,9 +291,26 @@ func apiDetail(err error) string {
 	return b.String()
 }
 
-// waitConverged polls a cluster until it is ready at generation gen or
-// later. On timeout it says which nodes lag and why.
-func waitConverged(ctx context.Context, c *client.Client, name string, gen int64, timeout time.Duration) (api.Cluster, error) {
+// target is what a wait waits for: the cluster ready at this spec
+// generation and access generation, or later.
+type target struct {
+	generation, access int64
+}
+
+func (t target) reached(c api.Cluster) bool {
+	return c.Generation >= t.generation && c.Status.AccessGeneration >= t.access && c.Status.Phase == api.PhaseReady
+}
+
+func (t target) String() string {
+	if t.access > 0 {
+		return fmt.Sprintf("access generation %d", t.access)
+	}
+	return fmt.Sprintf("generation %d", t.generation)
+}
+
+// waitConverged polls a cluster until every node runs the target. On
+// timeout it says which nodes lag and why.
+func waitConverged(ctx context.Context, c *client.Client, name string, want target, timeout time.Duration) (api.Cluster, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := 100 * time.Millisecond
@@ -306,7 +323,7 @@ func waitConverged(ctx context.Context, c *client.Client, name string, gen int64
 			return api.Cluster{}, fmt.Errorf("cluster %q was deleted while Terraform waited for it", name)
 		case err == nil:
 			last, lastErr = cl, nil
-			if cl.Generation >= gen && cl.Status.Phase == api.PhaseReady {
+			if want.reached(cl) {
 				return cl, nil
 			}
 		case ctx.Err() == nil:
@@ -314,26 +331,27 @@ func waitConverged(ctx context.Context, c *client.Client, name string, gen int64
 		}
 		select {
 		case <-ctx.Done():
-			return last, convergenceError(name, gen, timeout, last, lastErr)
+			return last, convergenceError(name, want, timeout, last, lastErr)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, time.Second)
 	}
 }
 
-func convergenceError(name string, gen int64, timeout time.Duration, c api.Cluster, lastErr error) error {
+func convergenceError(name string, want target, timeout time.Duration, c api.Cluster, lastErr error) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Cluster %q did not become ready at generation %d within %s.", name, gen, timeout)
+	fmt.Fprintf(&b, "Cluster %q did not become ready at %s within %s.", name, want, timeout)
 	if c.Name != "" {
 		fmt.Fprintf(&b, "\nStatus: %s", c.Status.Phase)
 		if c.Status.Message != "" {
 			fmt.Fprintf(&b, ": %s", c.Status.Message)
 		}
 		for _, n := range c.Status.Nodes {
-			if n.ObservedGeneration >= gen && n.Healthy && n.Error == "" {
+			if n.ObservedGeneration >= want.generation && n.ObservedAccessGeneration >= want.access && n.Healthy && n.Error == "" {
 				continue
 			}
-			fmt.Fprintf(&b, "\n  - node %s (%s, %s): runs generation %d, healthy=%t", n.ID, n.Role, n.Endpoint, n.ObservedGeneration, n.Healthy)
+			fmt.Fprintf(&b, "\n  - node %s (%s, %s): runs generation %d, access generation %d, healthy=%t",
+				n.ID, n.Role, n.Endpoint, n.ObservedGeneration, n.ObservedAccessGeneration, n.Healthy)
 			if n.Error != "" {
 				fmt.Fprintf(&b, ", error: %s", n.Error)
 			}

@@ -119,6 +119,8 @@ func valueOrEnv(v types.String, env string) string {
 func (p *duckfleetProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newClusterResource,
+		newRoleResource,
+		newUserResource,
 	}
 }
 

@@ -46,3 +46,28 @@ func (p *Pusher) PushConfig(ctx context.Context, endpoint string, cfg api.NodeCo
 	defer resp.Body.Close()
 	return decodeAnswer(resp, nil)
 }
+
+// Query runs one statement on the agent at endpoint with a user token
+// (POST /v1/query) and returns the whole result.
+func Query(ctx context.Context, h *http.Client, endpoint, token string, in api.QueryRequest) (api.QueryResult, error) {
+	var out api.QueryResult
+	body, err := json.Marshal(in)
+	if err != nil {
+		return out, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+"/v1/query", bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if h == nil {
+		h = http.DefaultClient
+	}
+	resp, err := h.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("query %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	return out, decodeAnswer(resp, &out)
+}

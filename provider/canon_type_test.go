@@ -37,3 +37,21 @@ func TestSizeValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestDurationSemanticEquals(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{{"60s", "1m", true}, {"90m", "1h30m", true}, {"1s", "1m", false}} {
+		got, _ := newDuration(tt.a).StringSemanticEquals(context.Background(), newDuration(tt.b))
+		if got != tt.want {
+			t.Errorf("%q vs %q: %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+	var resp xattr.ValidateAttributeResponse
+	newDuration("soon").ValidateAttribute(context.Background(), xattr.ValidateAttributeRequest{Path: path.Root("query_timeout")}, &resp)
+	if !resp.Diagnostics.HasError() {
+		t.Error("\"soon\" passed as a duration")
+	}
+}

@@ -1,0 +1,55 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/duckfleet/duckfleet/internal/client"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+)
+
+// Default waits of roles and users: until every node enforces the change.
+const defaultAccessTimeout = 5 * time.Minute
+
+// accessID is the id of a role or user: "cluster/name".
+func accessID(cluster, name string) string { return cluster + "/" + name }
+
+// importAccess splits an import id "cluster/name" into the id, cluster and
+// name attributes.
+func importAccess(ctx context.Context, kind string, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	cluster, name, ok := strings.Cut(req.ID, "/")
+	if !ok || !api.ValidName(cluster) || !api.ValidName(name) {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("%q is not CLUSTER/%s: import a %s as, for example, analytics/reader.", req.ID, strings.ToUpper(kind), kind))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster"), cluster)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
+
+// waitAccess waits until every node of the cluster enforces access
+// generation gen.
+func waitAccess(ctx context.Context, c *client.Client, cluster string, gen int64, timeout time.Duration, diags *diag.Diagnostics) {
+	if _, err := waitConverged(ctx, c, cluster, target{access: gen}, timeout); err != nil {
+		diags.AddError("Change Not Yet in Force on Every Node", err.Error())
+	}
+}
+
+// accessWriteError reports a failed write of a role or user.
+func accessWriteError(diags *diag.Diagnostics, verb, kind, cluster, name string, generation int64, err error) {
+	title := strings.ToUpper(kind[:1]) + kind[1:]
+	switch client.StatusCode(err) {
+	case http.StatusConflict:
+		diags.AddError(title+" Already Exists", fmt.Sprintf("A %s named %q already exists in cluster %q. %s", kind, name, cluster, importHint("duckfleet_"+kind, accessID(cluster, name))))
+	case http.StatusPreconditionFailed:
+		diags.AddError(title+" Changed Outside Terraform", fmt.Sprintf("The %s %q of cluster %q was changed by someone else after Terraform last read it (generation %d). Run terraform plan again, then apply.\n\n%s", kind, name, cluster, generation, apiDetail(err)))
+	default:
+		diags.AddError(fmt.Sprintf("Unable to %s %s", verb, title), apiDetail(err))
+	}
+}

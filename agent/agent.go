@@ -74,7 +74,8 @@ type Agent struct {
 	running api.NodeConfig
 	lastErr string
 
-	policy atomic.Pointer[access.Policy]
+	policy  atomic.Pointer[access.Policy]
+	pushKey ed25519.PublicKey // set once registered, before any apply
 }
 
 // New checks the config and opens the engine.
@@ -123,6 +124,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("%s holds no valid push key; remove it to register again", filepath.Join(a.cfg.DataDir, IdentityFile))
 	}
+	a.pushKey = pub
 	bucket, err := storage.Open(ctx, a.storageURL())
 	if err != nil {
 		return fmt.Errorf("--storage-url: %w", err)
@@ -227,8 +229,12 @@ func (a *Agent) restore(ctx context.Context) error {
 	a.mu.Lock()
 	a.running = cfg
 	a.mu.Unlock()
-	a.policy.Store(access.NewPolicy(cfg.Access, cfg.Role == api.RoleReplica))
+	a.setPolicy(cfg)
 	return nil
+}
+
+func (a *Agent) setPolicy(cfg api.NodeConfig) {
+	a.policy.Store(access.NewPolicy(cfg.Access, access.Node{Cluster: cfg.Cluster, Replica: cfg.Role == api.RoleReplica, TokenKey: a.pushKey}))
 }
 
 // Apply runs cfg if it is newer than the running config. It is called for
@@ -251,7 +257,7 @@ func (a *Agent) Apply(ctx context.Context, cfg api.NodeConfig) error {
 		return err
 	}
 	a.running, a.lastErr = cfg, ""
-	a.policy.Store(access.NewPolicy(cfg.Access, cfg.Role == api.RoleReplica))
+	a.setPolicy(cfg)
 	a.cfg.Log.Info("applied config", "cluster", cfg.Cluster, "role", cfg.Role, "revision", cfg.Revision,
 		"memory_limit", cfg.Settings.MemoryLimit, "threads", cfg.Settings.Threads)
 	return nil

@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	loop := scheduler.NewLoop(st, tracker, pusher, cfg.Log.With("part", "scheduler"), time.Second)
 	h, err := httpapi.New(ctx, httpapi.Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: pusher, Log: cfg.Log.With("part", "api"),
-		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey),
+		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key,
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		Ready: func(ctx context.Context) error {
 			_, err := st.SecretHash(ctx, "admin")

@@ -178,3 +178,27 @@ func TestAccRolesAndUsers(t *testing.T) {
 		},
 	})
 }
+
+// ephemeralQueryCheck queries the cluster's primary with the token the
+// echo provider carried into state: SELECT works, DELETE is refused.
+type ephemeralQueryCheck struct{}
+
+func (ephemeralQueryCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	values := map[string]map[string]any{}
+	for _, r := range req.State.Values.RootModule.Resources {
+		values[r.Address] = r.AttributeValues
+	}
+	endpoint, _ := values["duckfleet_cluster.test"]["primary_endpoint"].(string)
+	tok, _ := values["echo.token"]["data"].(string)
+	for sql, want := range map[string]int{"SELECT 42": 200, "CREATE TABLE x (a INT)": 403} {
+		_, err := client.Query(ctx, nil, endpoint, tok, api.QueryRequest{SQL: sql})
+		got := http.StatusOK
+		if err != nil {
+			got = client.StatusCode(err)
+		}
+		if got != want {
+			resp.Error = fmt.Errorf("%q with the short-lived token answered %d (%v), want %d", sql, got, err, want)
+			return
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -18,7 +19,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-var _ provider.Provider = (*duckfleetProvider)(nil)
+var (
+	_ provider.Provider                       = (*duckfleetProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*duckfleetProvider)(nil)
+)
 
 // Env vars read when the provider block leaves a setting out.
 const (
@@ -107,6 +111,7 @@ func (p *duckfleetProvider) Configure(ctx context.Context, req provider.Configur
 	tflog.Debug(ctx, "configured duckfleet client", map[string]any{"endpoint": endpoint})
 	resp.DataSourceData = c
 	resp.ResourceData = c
+	resp.EphemeralResourceData = c
 }
 
 func valueOrEnv(v types.String, env string) string {
@@ -121,6 +126,12 @@ func (p *duckfleetProvider) Resources(context.Context) []func() resource.Resourc
 		newClusterResource,
 		newRoleResource,
 		newUserResource,
+	}
+}
+
+func (p *duckfleetProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newQueryTokenEphemeral,
 	}
 }
 

@@ -6,6 +6,7 @@ package access
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -48,17 +49,31 @@ type User struct {
 // makes a new Policy.
 type Policy struct {
 	byHash  map[string]*User
+	byName  map[string]*User
 	replica bool
+	cluster string
+	key     ed25519.PublicKey
+	now     func() time.Time
 }
 
-// NewPolicy builds a policy from the node's access config. On a replica
-// only SELECT is ever allowed.
-func NewPolicy(cfg api.AccessConfig, replica bool) *Policy {
+// Node describes the node a policy is for.
+type Node struct {
+	// Cluster is the cluster the node runs; query tokens name it.
+	Cluster string
+	// Replica nodes only ever allow SELECT.
+	Replica bool
+	// TokenKey verifies short-lived query tokens (the control plane's key).
+	TokenKey ed25519.PublicKey
+}
+
+// NewPolicy builds a policy from the node's access config.
+func NewPolicy(cfg api.AccessConfig, node Node) *Policy {
 	roles := map[string]api.RoleConfig{}
 	for _, r := range cfg.Roles {
 		roles[r.Name] = r
 	}
-	p := &Policy{byHash: map[string]*User{}, replica: replica}
+	p := &Policy{byHash: map[string]*User{}, byName: map[string]*User{}, replica: node.Replica,
+		cluster: node.Cluster, key: node.TokenKey, now: time.Now}
 	for _, uc := range cfg.Users {
 		u := &User{Name: uc.Name}
 		var timeout time.Duration
@@ -89,6 +104,7 @@ func NewPolicy(cfg api.AccessConfig, replica bool) *Policy {
 		u.Timeout = timeout
 		slices.Sort(u.Privileges)
 		p.byHash[uc.TokenHash] = u
+		p.byName[uc.Name] = u
 	}
 	return p
 }
@@ -97,6 +113,17 @@ func NewPolicy(cfg api.AccessConfig, replica bool) *Policy {
 func (p *Policy) Authenticate(tok string) (*User, error) {
 	if p == nil || tok == "" {
 		return nil, ErrUnauthenticated
+	}
+	if strings.HasPrefix(tok, api.QueryTokenPrefix) {
+		c, err := api.VerifyQueryToken(p.key, tok, p.now())
+		if err != nil || c.Cluster != p.cluster {
+			return nil, ErrUnauthenticated
+		}
+		u, ok := p.byName[c.User]
+		if !ok {
+			return nil, ErrUnauthenticated
+		}
+		return u, nil
 	}
 	u, ok := p.byHash[token.Hash(tok)]
 	if !ok {

@@ -25,7 +25,7 @@ func TestNewPolicyMergesRoles(t *testing.T) {
 			{Name: "ac", TokenHash: token.Hash("t2"), Roles: []string{"a", "c"}},
 			{Name: "none", TokenHash: token.Hash("t3")},
 		},
-	}, false)
+	}, Node{Cluster: "c"})
 	tests := []struct {
 		tok     string
 		privs   []string
@@ -94,7 +94,7 @@ func FuzzReaderCannotWrite(f *testing.F) {
 	pol := NewPolicy(api.AccessConfig{
 		Roles: []api.RoleConfig{{Name: "r", Privileges: []string{"SELECT"}, QueryTimeoutMillis: 2000}, {Name: "o", Privileges: api.Privileges}},
 		Users: []api.UserConfig{{Name: "reader", TokenHash: token.Hash("r"), Roles: []string{"r"}}, {Name: "owner", TokenHash: token.Hash("o"), Roles: []string{"o"}}},
-	}, false)
+	}, Node{Cluster: "c"})
 	for _, q := range []string{"CREATE TABLE t (id INTEGER, name VARCHAR)", "INSERT INTO t VALUES (1, 'a'), (2, 'b')"} {
 		if _, err := pol.Run(ctx, eng, "o", api.QueryRequest{SQL: q}, discard{}); err != nil {
 			f.Fatal(err)

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duckfleet/duckfleet/agent/access"
 	"github.com/duckfleet/duckfleet/agent/engine"
@@ -27,6 +29,12 @@ type gateway struct {
 
 func (g gateway) Query(ctx context.Context, tok string, req api.QueryRequest, sink engine.Sink) (engine.Stats, error) {
 	return g.pol.Run(ctx, g.eng, tok, req, sink)
+}
+
+var tokenPub, tokenKey, _ = ed25519.GenerateKey(nil)
+
+func queryToken(key ed25519.PrivateKey, cluster, user string, ttl time.Duration) string {
+	return api.SignQueryToken(key, api.QueryClaims{Cluster: cluster, User: user, Expires: time.Now().Add(ttl).Unix(), Nonce: "n"})
 }
 
 const (
@@ -64,7 +72,7 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 			{Name: "capped", TokenHash: token.Hash(cappedTok), Roles: []string{"capped"}},
 		},
 	}
-	g := gateway{pol: access.NewPolicy(cfg, replica), eng: eng}
+	g := gateway{pol: access.NewPolicy(cfg, access.Node{Cluster: "c", Replica: replica, TokenKey: tokenPub}), eng: eng}
 	h := httpapi.New(httpapi.Config{NodeID: "n1", Querier: g, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(h.Router())
 	t.Cleanup(srv.Close)
@@ -111,6 +119,7 @@ func post(t *testing.T, srv *httptest.Server, tok string, body any, accept strin
 func TestQuerySecurity(t *testing.T) {
 	t.Parallel()
 	srv := newGateway(t, false)
+	_, otherKey, _ := ed25519.GenerateKey(nil)
 	long := "SELECT " + strings.Repeat("1+", engine.MaxSQLBytes/2) + "1"
 	tests := []struct {
 		name string
@@ -177,6 +186,12 @@ func TestQuerySecurity(t *testing.T) {
 		{"unknown token", "dfu_nobody", "SELECT 1", 401, ""},
 		{"the control plane's admin token", "dfa_admin", "SELECT 1", 401, ""},
 		{"a node credential", "dfn_node", "SELECT 1", 401, ""},
+		{"short-lived token of a reader", queryToken(tokenKey, "c", "reader", time.Minute), "SELECT 1", 200, ""},
+		{"short-lived token keeps the reader's limits", queryToken(tokenKey, "c", "reader", time.Minute), "DELETE FROM t", 403, "may not run DELETE"},
+		{"expired short-lived token", queryToken(tokenKey, "c", "reader", -time.Second), "SELECT 1", 401, ""},
+		{"short-lived token of another cluster", queryToken(tokenKey, "other", "reader", time.Minute), "SELECT 1", 401, ""},
+		{"short-lived token of an unknown user", queryToken(tokenKey, "c", "mallory", time.Minute), "SELECT 1", 401, ""},
+		{"short-lived token signed by another key", queryToken(otherKey, "c", "owner", time.Minute), "SELECT 1", 401, ""},
 		{"timeout interrupts", slowTok, "SELECT count(*) FROM range(100000000000)", 408, "interrupted"},
 	}
 	for _, tt := range tests {

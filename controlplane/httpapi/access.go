@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/duckfleet/duckfleet/controlplane/store"
 	"github.com/duckfleet/duckfleet/internal/api"
@@ -226,4 +229,27 @@ func userView(a store.Access, tok string) api.User {
 		Status: api.AccessStat{AccessGeneration: a.AccessGeneration}, Token: tok}
 	_ = json.Unmarshal([]byte(a.Spec), &u.Spec)
 	return u
+}
+
+// issueQueryToken signs a short-lived query token for an existing user.
+func (h *Handler) issueQueryToken(c *gin.Context) {
+	var in api.QueryTokenRequest
+	if c.Request.ContentLength != 0 && !decode(c, &in) {
+		return
+	}
+	ttl, err := in.Normalize()
+	if err != nil {
+		invalid(c, err)
+		return
+	}
+	if _, ok := h.currentAccess(c, store.KindUser); !ok {
+		return
+	}
+	nonce := make([]byte, 9)
+	_, _ = rand.Read(nonce)
+	exp := time.Now().Add(ttl).Truncate(time.Second)
+	tok := api.SignQueryToken(h.cfg.TokenKey, api.QueryClaims{
+		Cluster: c.Param("cluster"), User: c.Param("user"), Expires: exp.Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce),
+	})
+	c.JSON(http.StatusCreated, api.QueryToken{Token: tok, ExpiresAt: exp.UTC()})
 }

@@ -64,8 +64,10 @@ type Config struct {
 	// AdminTokenHash and JoinTokenHash are SHA-256 hashes (see internal/token).
 	AdminTokenHash string
 	JoinTokenHash  string
-	// PushKey is handed to agents at registration to verify pushes.
-	PushKey ed25519.PublicKey
+	// PushKey is handed to agents at registration to verify pushes and
+	// query tokens; TokenKey is its private half, which signs query tokens.
+	PushKey  ed25519.PublicKey
+	TokenKey ed25519.PrivateKey
 	// HeartbeatInterval is the interval agents are told to use.
 	HeartbeatInterval time.Duration
 	// Registry receives the API's metrics; nil means a new registry.
@@ -141,6 +143,7 @@ func (h *Handler) Router() *gin.Engine {
 	admin.PUT("/clusters/:cluster/users/:user", h.updateUser)
 	admin.DELETE("/clusters/:cluster/users/:user", h.deleteAccess(store.KindUser))
 	admin.POST("/clusters/:cluster/users/:user/rotate-token", h.rotateUserToken)
+	admin.POST("/clusters/:cluster/users/:user/query-tokens", h.issueQueryToken)
 	admin.GET("/nodes", h.listNodes)
 	admin.GET("/nodes/:node", h.getNode)
 

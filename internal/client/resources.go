@@ -165,3 +165,10 @@ func (c *Client) DeleteUser(ctx context.Context, cluster, name string, ifMatch i
 	err := c.do(ctx, request{method: http.MethodDelete, path: accessPath(cluster, "user", name), ifMatch: ifMatch, out: &out})
 	return out, err
 }
+
+// IssueQueryToken signs a short-lived query token for a user.
+func (c *Client) IssueQueryToken(ctx context.Context, cluster, user string, in api.QueryTokenRequest) (api.QueryToken, error) {
+	var out api.QueryToken
+	err := c.do(ctx, request{method: http.MethodPost, path: accessPath(cluster, "user", user) + "/query-tokens", in: in, out: &out})
+	return out, err
+}

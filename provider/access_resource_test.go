@@ -33,6 +33,7 @@ resource "duckfleet_role" "reader" {
   name            = "reader"
   privileges      = %[1]s
   max_result_rows = 1000
+  schemas         = ["main"]
 }
 
 resource "duckfleet_user" "ann" {
@@ -132,6 +133,10 @@ func TestAccRolesAndUsers(t *testing.T) {
 					statecheck.ExpectKnownValue("duckfleet_user.ann", jpath("token"), knownvalue.StringRegexp(regexp.MustCompile(`^dfu_`))),
 					check(
 						query{"ann", "CREATE TABLE sales (id INTEGER, amount INTEGER)", 200},
+						query{"ann", "CREATE SCHEMA hr", 200},
+						query{"ann", "CREATE TABLE hr.pay (id INTEGER)", 200},
+						query{"ann", "INSERT INTO hr.pay VALUES (1)", 200},
+						query{"bob", "SELECT * FROM hr.pay", 403},
 						query{"ann", "INSERT INTO sales VALUES (1, 10)", 200},
 						query{"ann", "DELETE FROM sales", 403},
 						query{"bob", "SELECT * FROM sales", 200},
@@ -143,15 +148,15 @@ func TestAccRolesAndUsers(t *testing.T) {
 			},
 			{
 				// A role change is in force on the node when apply returns.
-				Config: accessConfig(f, `["SELECT", "INSERT"]`, 1),
+				Config: accessConfig(f, `["SELECT", "DELETE"]`, 1),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_role.reader", jpath("generation"), knownvalue.Int64Exact(2)),
-					check(query{"bob", "INSERT INTO sales VALUES (2, 20)", 200}),
+					check(query{"bob", "DELETE FROM sales WHERE id = 99", 200}, query{"bob", "DELETE FROM hr.pay", 403}),
 				},
 			},
 			{
 				// Rotating bob's token revokes the old one.
-				Config: accessConfig(f, `["SELECT", "INSERT"]`, 2),
+				Config: accessConfig(f, `["SELECT", "DELETE"]`, 2),
 				ConfigStateChecks: []statecheck.StateCheck{
 					check(
 						query{"old:bob", "SELECT 1", 401},

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/duckfleet/duckfleet/internal/client"
@@ -20,6 +21,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
+var schemaNameRE = regexp.MustCompile(`^[^A-Z."\s]{1,63}$`)
+
 var (
 	_ resource.ResourceWithConfigure   = (*roleResource)(nil)
 	_ resource.ResourceWithImportState = (*roleResource)(nil)
@@ -36,6 +39,7 @@ type roleModel struct {
 	Privileges    types.Set      `tfsdk:"privileges"`
 	QueryTimeout  canonValue     `tfsdk:"query_timeout"`
 	MaxResultRows types.Int64    `tfsdk:"max_result_rows"`
+	Schemas       types.Set      `tfsdk:"schemas"`
 	Generation    types.Int64    `tfsdk:"generation"`
 	Timeouts      timeouts.Value `tfsdk:"timeouts"`
 }
@@ -89,6 +93,16 @@ func (r *roleResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 				Optional:            true, Computed: true, Default: int64default.StaticInt64(0),
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
+			"schemas": schema.SetAttribute{
+				MarkdownDescription: "When set, the only schemas (lower-case names) the role's statements may touch: every table a SELECT names or scans, " +
+					"and the targets of UPDATE and DELETE, must be in them (views count with the tables they read). DuckDB cannot tell " +
+					"which table an INSERT, CREATE, DROP or ALTER touches before it runs, so a role with `schemas` refuses those.",
+				Optional: true, ElementType: types.StringType,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(schemaNameRE, "must be a lower-case schema name of 1 to 63 characters without dots, quotes or spaces")),
+				},
+			},
 			"generation": schema.Int64Attribute{MarkdownDescription: "Generation of the role; bumped by every change.", Computed: true},
 		},
 		Blocks: map[string]schema.Block{
@@ -104,6 +118,9 @@ func (r *roleResource) Configure(_ context.Context, req resource.ConfigureReques
 func (m *roleModel) spec(ctx context.Context) (api.RoleSpec, diag.Diagnostics) {
 	s := api.RoleSpec{QueryTimeout: m.QueryTimeout.ValueString(), MaxResultRows: m.MaxResultRows.ValueInt64()}
 	diags := m.Privileges.ElementsAs(ctx, &s.Privileges, false)
+	if !m.Schemas.IsNull() {
+		diags.Append(m.Schemas.ElementsAs(ctx, &s.Schemas, false)...)
+	}
 	return s, diags
 }
 
@@ -113,8 +130,13 @@ func (m *roleModel) set(ctx context.Context, r api.Role) diag.Diagnostics {
 	m.QueryTimeout = newDuration(r.Spec.QueryTimeout)
 	m.MaxResultRows = types.Int64Value(r.Spec.MaxResultRows)
 	m.Generation = types.Int64Value(r.Generation)
-	var diags diag.Diagnostics
+	var diags, d diag.Diagnostics
 	m.Privileges, diags = types.SetValueFrom(ctx, types.StringType, r.Spec.Privileges)
+	m.Schemas = types.SetNull(types.StringType)
+	if len(r.Spec.Schemas) > 0 {
+		m.Schemas, d = types.SetValueFrom(ctx, types.StringType, r.Spec.Schemas)
+		diags.Append(d...)
+	}
 	return diags
 }
 

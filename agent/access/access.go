@@ -36,8 +36,12 @@ var writeClasses = []string{"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALT
 
 // User is an authenticated user and what their roles grant.
 type User struct {
-	Name       string
+	Name string
+	// Privileges is the union of the roles' privileges.
 	Privileges []string
+	// grants are the roles' privileges with their schema allow-lists: a
+	// statement is allowed when one role allows it on every table it touches.
+	grants []grant
 	// Timeout is the longest query_timeout of the user's roles, or the default.
 	Timeout time.Duration
 	// MaxRows is the largest max_result_rows of the roles; 0 means no cap
@@ -83,6 +87,7 @@ func NewPolicy(cfg api.AccessConfig, node Node) *Policy {
 			if !ok {
 				continue // a deleted role grants nothing
 			}
+			u.grants = append(u.grants, grant{role: r.Name, privileges: r.Privileges, schemas: r.Schemas})
 			for _, priv := range r.Privileges {
 				if !slices.Contains(u.Privileges, priv) {
 					u.Privileges = append(u.Privileges, priv)
@@ -170,5 +175,49 @@ func (p *Policy) Authorize(u *User, st engine.Statement) error {
 			return &Refusal{Reason: fmt.Sprintf("the table function %s is not allowed through the query API (allowed: %s)", strings.ToLower(f), strings.ToLower(strings.Join(AllowedFunctions, ", ")))}
 		}
 	}
-	return nil
+	var reasons []string
+	for _, g := range u.grants {
+		if !slices.Contains(g.privileges, st.Class) {
+			continue
+		}
+		reason := g.outside(st)
+		if reason == "" {
+			return nil
+		}
+		reasons = append(reasons, reason)
+	}
+	return &Refusal{Reason: fmt.Sprintf("user %q may not run this %s statement: %s", u.Name, st.Class, strings.Join(reasons, "; "))}
+}
+
+// grant is one role's privileges and schema allow-list (nil: every schema).
+type grant struct {
+	role       string
+	privileges []string
+	schemas    []string
+}
+
+// catalogFunctions list objects of every schema; a role limited to some
+// schemas may not call them.
+var catalogFunctions = []string{"DUCKDB_TABLES", "DUCKDB_VIEWS", "DUCKDB_COLUMNS", "DUCKDB_SCHEMAS"}
+
+// outside returns why st is outside g's schemas, or "" when it is inside.
+func (g grant) outside(st engine.Statement) string {
+	if g.schemas == nil {
+		return ""
+	}
+	allowed := strings.Join(g.schemas, ", ")
+	if !st.TablesKnown {
+		return fmt.Sprintf("role %q is limited to schemas %s, and DuckDB cannot tell which tables a %s statement touches before it runs", g.role, allowed, st.Class)
+	}
+	for _, f := range st.Functions {
+		if slices.Contains(catalogFunctions, f) {
+			return fmt.Sprintf("role %q is limited to schemas %s and may not list the catalog with %s", g.role, allowed, strings.ToLower(f))
+		}
+	}
+	for _, t := range st.Tables {
+		if (t.Catalog != "" && !strings.EqualFold(t.Catalog, st.Database)) || !slices.Contains(g.schemas, strings.ToLower(t.Schema)) {
+			return fmt.Sprintf("role %q is limited to schemas %s and the statement touches %s", g.role, allowed, t)
+		}
+	}
+	return ""
 }

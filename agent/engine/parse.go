@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
@@ -61,15 +63,72 @@ func (p *parser) count(query string) (int, error) {
 	return int(n), nil
 }
 
-// isPlainSelect reports whether DuckDB's parser sees a SELECT statement
-// (PRAGMA, for one, plans as a SELECT but does not parse as one).
-func (p *parser) isPlainSelect(ctx context.Context, query string) (bool, error) {
+// selectTables asks DuckDB's parser for the syntax tree of a SELECT
+// statement. It returns ok=false when the statement does not parse as a
+// SELECT (PRAGMA, for one, plans as a SELECT but does not parse as one),
+// else the tables it names, leaving out references to its own CTEs.
+func (p *parser) selectTables(ctx context.Context, query string) (tables []Table, ok bool, err error) {
 	var out string
-	err := p.sql.QueryRowContext(ctx, `SELECT json_extract(json_serialize_sql(?::VARCHAR), '$.error')::VARCHAR`, query).Scan(&out)
+	err = p.sql.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, query).Scan(&out)
 	if err != nil {
-		return false, fmt.Errorf("serialize: %w", err)
+		return nil, false, fmt.Errorf("serialize: %w", err)
 	}
-	return out == "false", nil
+	var tree any
+	if err := json.Unmarshal([]byte(out), &tree); err != nil {
+		return nil, false, fmt.Errorf("serialize: %w", err)
+	}
+	if m, _ := tree.(map[string]any); m == nil || m["error"] != false {
+		return nil, false, nil
+	}
+	ctes := map[string]bool{}
+	var refs []Table
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if cm, ok := x["cte_map"].(map[string]any); ok {
+				for _, e := range asList(cm["map"]) {
+					if em, ok := e.(map[string]any); ok {
+						if k, ok := em["key"].(string); ok {
+							ctes[strings.ToLower(k)] = true
+						}
+					}
+				}
+			}
+			if x["type"] == "BASE_TABLE" {
+				t := Table{Catalog: str(x["catalog_name"]), Schema: str(x["schema_name"]), Name: str(x["table_name"])}
+				refs = append(refs, t)
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(tree)
+	for _, t := range refs {
+		if t.Catalog == "" && t.Schema == "" && ctes[strings.ToLower(t.Name)] {
+			continue
+		}
+		if t.Schema == "" {
+			t.Schema = "main"
+		}
+		tables = append(tables, t)
+	}
+	return tables, true, nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func (p *parser) close() {

@@ -27,10 +27,27 @@ type Statement struct {
 	Class string
 	// Functions are the table functions the planned statement calls.
 	Functions []string
-	// Tables are the tables the planned statement scans, fully qualified.
-	// DuckDB's optimizer can drop scans (of an empty table, say), so this
-	// list is a lower bound, not an allow-list input.
-	Tables []string
+	// Tables are the tables the statement touches, as far as DuckDB's
+	// parser (for SELECT) and planner (scans, including UPDATE and DELETE
+	// targets) can tell; TablesKnown says whether that is all of them.
+	// INSERT and CREATE targets do not appear in a plan, so for those
+	// classes TablesKnown is false.
+	Tables      []Table
+	TablesKnown bool
+	// Database is the catalog name of the node's database.
+	Database string
+}
+
+// Table is a table or view a statement names or scans.
+type Table struct {
+	Catalog, Schema, Name string
+}
+
+func (t Table) String() string {
+	if t.Catalog != "" {
+		return t.Catalog + "." + t.Schema + "." + t.Name
+	}
+	return t.Schema + "." + t.Name
 }
 
 // Query is one statement to run.
@@ -205,15 +222,20 @@ func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Stateme
 	if err != nil {
 		return st, err
 	}
+	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&st.Database); err != nil {
+		return st, &Unverifiable{Reason: err.Error()}
+	}
 	if st.Class == "SELECT" {
-		plain, err := e.parser.isPlainSelect(ctx, q.SQL)
+		tables, plain, err := e.parser.selectTables(ctx, q.SQL)
 		if err != nil {
 			return st, &Unverifiable{Reason: err.Error()}
 		}
 		if !plain {
 			st.Class = "PRAGMA" // plans as a SELECT, parses as something else
 		}
+		st.Tables = tables
 	}
+	st.TablesKnown = st.Class == "SELECT" || st.Class == "UPDATE" || st.Class == "DELETE"
 	if planned[st.Class] {
 		if err := explain(ctx, conn, q, &st); err != nil {
 			return st, err
@@ -233,7 +255,7 @@ func explain(ctx context.Context, conn *sql.Conn, q Query, st *Statement) error 
 	if err := json.Unmarshal([]byte(plan), &nodes); err != nil {
 		return &Unverifiable{Reason: "the plan is not JSON: " + err.Error()}
 	}
-	funcs, tables := map[string]bool{}, map[string]bool{}
+	funcs := map[string]bool{}
 	var walk func([]planNode)
 	walk = func(ns []planNode) {
 		for _, n := range ns {
@@ -241,13 +263,19 @@ func explain(ctx context.Context, conn *sql.Conn, q Query, st *Statement) error 
 				funcs[strings.ToUpper(f)] = true
 			}
 			if t, ok := n.ExtraInfo["Table"].(string); ok {
-				tables[t] = true
+				parts := strings.Split(t, ".")
+				if len(parts) != 3 {
+					st.TablesKnown = false
+					st.Class = "UNKNOWN TABLE " + t
+					continue
+				}
+				st.Tables = append(st.Tables, Table{Catalog: parts[0], Schema: parts[1], Name: parts[2]})
 			}
 			walk(n.Children)
 		}
 	}
 	walk(nodes)
-	st.Functions, st.Tables = sortedKeys(funcs), sortedKeys(tables)
+	st.Functions = sortedKeys(funcs)
 	return nil
 }
 

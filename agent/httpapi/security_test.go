@@ -43,6 +43,7 @@ const (
 	ownerTok  = "dfu_owner"
 	slowTok   = "dfu_slow"
 	cappedTok = "dfu_capped"
+	mainTok   = "dfu_main"
 )
 
 func newGateway(t *testing.T, replica bool) *httptest.Server {
@@ -63,6 +64,7 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 			{Name: "own", Privileges: all},
 			{Name: "slow", Privileges: []string{"SELECT"}, QueryTimeoutMillis: 200},
 			{Name: "capped", Privileges: []string{"SELECT"}, MaxResultRows: 5},
+			{Name: "main-only", Privileges: []string{"SELECT", "INSERT", "DELETE"}, Schemas: []string{"main"}},
 		},
 		Users: []api.UserConfig{
 			{Name: "reader", TokenHash: token.Hash(readerTok), Roles: []string{"read"}},
@@ -70,6 +72,7 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 			{Name: "owner", TokenHash: token.Hash(ownerTok), Roles: []string{"own"}},
 			{Name: "slow", TokenHash: token.Hash(slowTok), Roles: []string{"slow"}},
 			{Name: "capped", TokenHash: token.Hash(cappedTok), Roles: []string{"capped"}},
+			{Name: "main", TokenHash: token.Hash(mainTok), Roles: []string{"main-only"}},
 		},
 	}
 	g := gateway{pol: access.NewPolicy(cfg, access.Node{Cluster: "c", Replica: replica, TokenKey: tokenPub}), eng: eng}
@@ -81,6 +84,8 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 		"INSERT INTO t VALUES (1, 'a'), (2, 'b')",
 		"CREATE SCHEMA hr",
 		"CREATE TABLE hr.salaries (id INTEGER, amount DECIMAL(10,2))",
+		"INSERT INTO hr.salaries VALUES (1, 1000.00)",
+		"CREATE VIEW main.pay AS SELECT * FROM hr.salaries",
 	} {
 		if st, body := post(t, srv, ownerTok, map[string]any{"sql": q}, ""); st != 200 && !replica {
 			t.Fatalf("setup %q: %d %s", q, st, body)
@@ -192,6 +197,19 @@ func TestQuerySecurity(t *testing.T) {
 		{"short-lived token of another cluster", queryToken(tokenKey, "other", "reader", time.Minute), "SELECT 1", 401, ""},
 		{"short-lived token of an unknown user", queryToken(tokenKey, "c", "mallory", time.Minute), "SELECT 1", 401, ""},
 		{"short-lived token signed by another key", queryToken(otherKey, "c", "owner", time.Minute), "SELECT 1", 401, ""},
+		{"schema allow-list: own schema", mainTok, "SELECT * FROM t", 200, ""},
+		{"schema allow-list: other schema", mainTok, "SELECT * FROM hr.salaries", 403, "touches hr.salaries"},
+		{"schema allow-list: join", mainTok, "SELECT * FROM t JOIN hr.salaries USING (id)", 403, "touches"},
+		{"schema allow-list: CTE over another schema", mainTok, "WITH s AS (SELECT * FROM hr.salaries) SELECT * FROM s", 403, "touches"},
+		{"schema allow-list: subquery", mainTok, "SELECT * FROM t WHERE id IN (SELECT id FROM hr.salaries)", 403, "touches"},
+		{"schema allow-list: quoted upper case", mainTok, `SELECT * FROM "HR"."SALARIES"`, 403, "touches"},
+		{"schema allow-list: catalog-qualified", mainTok, "SELECT * FROM c.hr.salaries", 403, "touches"},
+		{"schema allow-list: view over another schema", mainTok, "SELECT * FROM pay", 403, "touches"},
+		{"schema allow-list: CTE named like a table", mainTok, "WITH salaries AS (SELECT 1 AS id) SELECT * FROM salaries", 200, ""},
+		{"schema allow-list: catalog listing", mainTok, "SHOW TABLES", 403, "may not list the catalog"},
+		{"schema allow-list: delete in own schema", mainTok, "DELETE FROM t WHERE id = 99", 200, ""},
+		{"schema allow-list: delete in other schema", mainTok, "DELETE FROM hr.salaries", 403, "touches"},
+		{"schema allow-list: insert target unknown", mainTok, "INSERT INTO t VALUES (9, 'z')", 403, "cannot tell which tables"},
 		{"timeout interrupts", slowTok, "SELECT count(*) FROM range(100000000000)", 408, "interrupted"},
 	}
 	for _, tt := range tests {

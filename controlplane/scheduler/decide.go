@@ -155,7 +155,7 @@ func AccessConfigs(access []store.Access) (map[string]api.AccessConfig, error) {
 				errs = append(errs, fmt.Errorf("role %s/%s: %w", a.Cluster, a.Name, err))
 				continue
 			}
-			rc := api.RoleConfig{Name: a.Name, Privileges: spec.Privileges, MaxResultRows: spec.MaxResultRows}
+			rc := api.RoleConfig{Name: a.Name, Privileges: spec.Privileges, MaxResultRows: spec.MaxResultRows, Schemas: spec.Schemas}
 			if d, err := time.ParseDuration(spec.QueryTimeout); err == nil {
 				rc.QueryTimeoutMillis = d.Milliseconds()
 			}

@@ -26,6 +26,9 @@ type RoleSpec struct {
 	QueryTimeout string `json:"query_timeout,omitempty"`
 	// MaxResultRows caps the rows a query answers; 0 means no cap.
 	MaxResultRows int64 `json:"max_result_rows,omitempty"`
+	// Schemas, when set, are the only schemas the role's statements may
+	// touch (lower-case, sorted); empty means every schema.
+	Schemas []string `json:"schemas,omitempty"`
 }
 
 // Role is a role as the API serves it.
@@ -108,6 +111,7 @@ type RoleConfig struct {
 	Privileges         []string `json:"privileges"`
 	QueryTimeoutMillis int64    `json:"query_timeout_ms,omitempty"`
 	MaxResultRows      int64    `json:"max_result_rows,omitempty"`
+	Schemas            []string `json:"schemas,omitempty"`
 }
 
 // UserConfig is a user as nodes enforce it: only the token's hash.
@@ -157,6 +161,17 @@ func (s *RoleSpec) normalize(v *ValidationError, prefix string) {
 	if s.MaxResultRows < 0 {
 		v.add(prefix+"max_result_rows", "%d is negative: use 0 for no cap", s.MaxResultRows)
 	}
+	var schemas []string
+	for i, sc := range s.Schemas {
+		l := strings.ToLower(strings.TrimSpace(sc))
+		if l == "" || len(l) > 63 || strings.ContainsAny(l, "\x00\n\r\t.\"") {
+			v.add(fmt.Sprintf("%sschemas[%d]", prefix, i), "%q is not a schema name: 1 to 63 characters without dots, quotes or control characters", truncate(sc))
+			continue
+		}
+		schemas = append(schemas, l)
+	}
+	slices.Sort(schemas)
+	s.Schemas = slices.Compact(schemas)
 }
 
 // FormatDuration writes a duration in its shortest whole unit: "2h", "90m",

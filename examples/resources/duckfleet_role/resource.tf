@@ -4,6 +4,9 @@ resource "duckfleet_role" "analyst" {
   privileges      = ["SELECT"]
   query_timeout   = "2m"
   max_result_rows = 100000
+
+  # Only tables (and views over tables) in these schemas.
+  schemas = ["sales", "marketing"]
 }
 
 resource "duckfleet_role" "loader" {

@@ -22,6 +22,7 @@ import (
 	"github.com/duckfleet/duckfleet/agent/access"
 	"github.com/duckfleet/duckfleet/agent/engine"
 	"github.com/duckfleet/duckfleet/agent/httpapi"
+	"github.com/duckfleet/duckfleet/agent/querylog"
 	"github.com/duckfleet/duckfleet/agent/storage"
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/duckfleet/duckfleet/internal/client"
@@ -68,6 +69,7 @@ type identity struct {
 type Agent struct {
 	cfg    Config
 	engine *engine.Engine
+	qlog   *querylog.Ring
 	kick   chan struct{}
 
 	mu      sync.Mutex // serialises applies and guards the fields below
@@ -99,7 +101,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, engine: eng, kick: make(chan struct{}, 1)}, nil
+	return &Agent{cfg: cfg, engine: eng, qlog: querylog.New(querylog.DefaultSize), kick: make(chan struct{}, 1)}, nil
 }
 
 // Run registers (once), restores the last applied config, serves the API and
@@ -141,7 +143,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	h := httpapi.New(httpapi.Config{
-		NodeID: id.NodeID, PushKey: pub, Applier: a, Querier: a, Log: log,
+		NodeID: id.NodeID, PushKey: pub, Applier: a, Querier: a, QueryLog: a.qlog, Log: log,
 		Healthy: a.engine.Ping,
 	})
 	ctx, cancel := context.WithCancel(ctx)

@@ -103,12 +103,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	tracker := observe.NewTracker(cfg.HeartbeatTimeout)
-	pusher := push.New(client.NewPusher(key, nil), cfg.Log.With("part", "push"), 32,
+	caller := client.NewAgentCaller(key, nil)
+	pusher := push.New(caller, cfg.Log.With("part", "push"), 32,
 		push.Backoff{Initial: 200 * time.Millisecond, Max: 30 * time.Second})
 	loop := scheduler.NewLoop(st, tracker, pusher, cfg.Log.With("part", "scheduler"), time.Second)
 	h, err := httpapi.New(ctx, httpapi.Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: pusher, Log: cfg.Log.With("part", "api"),
-		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key,
+		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller,
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		Ready: func(ctx context.Context) error {
 			_, err := st.SecretHash(ctx, "admin")

@@ -149,10 +149,12 @@ func (p *Policy) Run(ctx context.Context, r Runner, tok string, req api.QueryReq
 	if err != nil {
 		return engine.Stats{}, err
 	}
-	return r.Query(ctx, engine.Query{
+	st, err := r.Query(ctx, engine.Query{
 		SQL: req.SQL, Params: req.Params, Timeout: u.Timeout, MaxRows: u.MaxRows,
 		Authorize: func(st engine.Statement) error { return p.Authorize(u, st) },
 	}, sink)
+	st.User = u.Name
+	return st, err
 }
 
 // Authorize decides whether u may run st; a refusal says why.

@@ -70,6 +70,8 @@ type Sink interface {
 
 // Stats describe a finished query.
 type Stats struct {
+	// User is who ran it, filled in by the caller that authenticated them.
+	User      string
 	Statement Statement
 	Rows      int64
 	Truncated bool

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/duckfleet/duckfleet/internal/api"
@@ -33,6 +34,7 @@ type Config struct {
 	PushKey  ed25519.PublicKey
 	Applier  Applier
 	Querier  Querier
+	QueryLog QueryLog
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	// Healthy reports whether the node can serve.
@@ -64,6 +66,7 @@ func (h *Handler) Router() *gin.Engine {
 	})
 	r.PUT("/v1/config", h.putConfig)
 	r.POST("/v1/query", h.query)
+	r.GET("/v1/query-log", h.queryLog)
 	r.GET("/healthz", h.healthz)
 	ph := promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{})
 	r.GET("/metrics", func(c *gin.Context) { ph.ServeHTTP(c.Writer, c.Request) })
@@ -73,6 +76,24 @@ func (h *Handler) Router() *gin.Engine {
 func problem(c *gin.Context, status int, detail string) {
 	c.Header("Content-Type", api.ProblemContentType)
 	c.AbortWithStatusJSON(status, api.Problem{Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+// QueryLog records queries and reads them back.
+type QueryLog interface {
+	Add(api.QueryLogEntry)
+	Newest(limit int) []api.QueryLogEntry
+}
+
+// queryLog answers the node's recent queries to the control plane only
+// (a signed request); users cannot read it.
+func (h *Handler) queryLog(c *gin.Context) {
+	target := "GET " + c.Request.URL.RequestURI()
+	if err := api.VerifyRequest(h.cfg.PushKey, h.cfg.NodeID, target, c.GetHeader(api.PushSignatureHeader), nil, time.Now()); err != nil {
+		problem(c, http.StatusUnauthorized, "the query log is for this node's control plane: "+err.Error())
+		return
+	}
+	limit, _ := strconv.Atoi(c.Query("limit"))
+	c.JSON(http.StatusOK, api.QueryLog{Node: h.cfg.NodeID, Entries: h.cfg.QueryLog.Newest(limit)})
 }
 
 func (h *Handler) putConfig(c *gin.Context) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/duckfleet/duckfleet/agent/access"
@@ -35,9 +36,12 @@ func (h *Handler) query(c *gin.Context) {
 		problem(c, http.StatusBadRequest, err.Error())
 		return
 	}
+	start := time.Now()
+	var st engine.Stats
+	defer func() { h.record(c, start, st, err) }()
 	if strings.Contains(c.GetHeader("Accept"), api.NDJSONContentType) {
 		s := &ndjsonSink{c: c, w: bufio.NewWriterSize(c.Writer, 64<<10)}
-		st, err := h.cfg.Querier.Query(c, tok, req, s)
+		st, err = h.cfg.Querier.Query(c, tok, req, s)
 		if err != nil && !s.started {
 			h.queryError(c, err)
 			return
@@ -46,13 +50,31 @@ func (h *Handler) query(c *gin.Context) {
 		return
 	}
 	s := &bufferSink{res: api.QueryResult{Rows: [][]any{}}}
-	st, err := h.cfg.Querier.Query(c, tok, req, s)
+	st, err = h.cfg.Querier.Query(c, tok, req, s)
 	if err != nil {
 		h.queryError(c, err)
 		return
 	}
 	s.res.RowCount, s.res.Truncated = st.Rows, st.Truncated
 	c.JSON(http.StatusOK, s.res)
+}
+
+// record adds a query to the node's log: who, what class, how long, how
+// many rows, and how it ended. Unauthenticated attempts are logged too.
+func (h *Handler) record(c *gin.Context, start time.Time, st engine.Stats, err error) {
+	if h.cfg.QueryLog == nil {
+		return
+	}
+	e := api.QueryLogEntry{
+		Time: start.UTC(), User: st.User, Class: st.Statement.Class, Rows: st.Rows,
+		DurationMillis: float64(time.Since(start).Microseconds()) / 1000, Status: c.Writer.Status(),
+	}
+	if err != nil {
+		// DuckDB quotes the offending SQL after "LINE n:"; the log keeps no SQL.
+		e.Error, _, _ = strings.Cut(err.Error(), "\nLINE ")
+		e.Error = strings.TrimSpace(e.Error)
+	}
+	h.cfg.QueryLog.Add(e)
 }
 
 // decodeQuery reads {"sql": ..., "params": [...]} strictly; whole numbers

@@ -54,6 +54,11 @@ type Desired interface {
 	Observed(id string, running api.Revision)
 }
 
+// QueryLogReader reads a node's query log from its agent.
+type QueryLogReader interface {
+	QueryLog(ctx context.Context, endpoint, nodeID string, limit int) (api.QueryLog, error)
+}
+
 // Config holds the Handler's dependencies.
 type Config struct {
 	Store     Store
@@ -68,6 +73,8 @@ type Config struct {
 	// query tokens; TokenKey is its private half, which signs query tokens.
 	PushKey  ed25519.PublicKey
 	TokenKey ed25519.PrivateKey
+	// Agents reads nodes' query logs.
+	Agents QueryLogReader
 	// HeartbeatInterval is the interval agents are told to use.
 	HeartbeatInterval time.Duration
 	// Registry receives the API's metrics; nil means a new registry.
@@ -146,6 +153,7 @@ func (h *Handler) Router() *gin.Engine {
 	admin.POST("/clusters/:cluster/users/:user/query-tokens", h.issueQueryToken)
 	admin.GET("/nodes", h.listNodes)
 	admin.GET("/nodes/:node", h.getNode)
+	admin.GET("/nodes/:node/query-log", h.nodeQueryLog)
 
 	r.POST("/v1/agent/register", h.requireJoin, h.register)
 	node := r.Group("/v1/agent", h.requireNode)

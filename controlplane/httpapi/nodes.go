@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/duckfleet/duckfleet/controlplane/store"
 	"github.com/duckfleet/duckfleet/internal/api"
@@ -52,3 +53,31 @@ func (h *Handler) nodeView(n store.Node) api.Node {
 	}
 	return v
 }
+
+// nodeQueryLog reads a node's recent queries from its agent.
+func (h *Handler) nodeQueryLog(c *gin.Context) {
+	id := c.Param("node")
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > querylogMax {
+			invalid(c, &api.ValidationError{Errors: []api.FieldError{{Field: "limit", Message: fmt.Sprintf("%q is not a number from 1 to %d", v, querylogMax)}}})
+			return
+		}
+		limit = n
+	}
+	n, err := h.cfg.Store.GetNode(c, id)
+	if err != nil {
+		h.storeError(c, fmt.Sprintf("node %q", id), err)
+		return
+	}
+	log, err := h.cfg.Agents.QueryLog(c, n.Endpoint, n.ID, limit)
+	if err != nil {
+		problem(c, http.StatusBadGateway, "Bad Gateway", "could not read the query log from the node: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, log)
+}
+
+// querylogMax bounds one read of a node's query log.
+const querylogMax = 10000

@@ -252,3 +252,21 @@ type QueryResult struct {
 
 // NDJSONContentType is the media type of streamed query results.
 const NDJSONContentType = "application/x-ndjson"
+
+// QueryLogEntry is one query as the node recorded it. The SQL text is not
+// kept: it may hold data the log's readers should not see.
+type QueryLogEntry struct {
+	Time           time.Time `json:"time"`
+	User           string    `json:"user"`
+	Class          string    `json:"class"`
+	DurationMillis float64   `json:"duration_ms"`
+	Rows           int64     `json:"rows"`
+	Status         int       `json:"status"`
+	Error          string    `json:"error,omitempty"`
+}
+
+// QueryLog is the answer of GET /v1/nodes/{node}/query-log: newest first.
+type QueryLog struct {
+	Node    string          `json:"node"`
+	Entries []QueryLogEntry `json:"entries"`
+}

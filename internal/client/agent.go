@@ -7,28 +7,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 )
 
-// Pusher pushes signed configs to agents (PUT /v1/config on the agent).
-type Pusher struct {
+// AgentCaller makes the control plane's signed calls to agents: config
+// pushes and query-log reads.
+type AgentCaller struct {
 	http *http.Client
 	key  ed25519.PrivateKey
 }
 
-// NewPusher returns a Pusher that signs with key.
-func NewPusher(key ed25519.PrivateKey, h *http.Client) *Pusher {
+// NewAgentCaller returns an AgentCaller that signs with key.
+func NewAgentCaller(key ed25519.PrivateKey, h *http.Client) *AgentCaller {
 	if h == nil {
 		h = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Pusher{http: h, key: key}
+	return &AgentCaller{http: h, key: key}
 }
 
 // PushConfig sends cfg to the agent at endpoint.
-func (p *Pusher) PushConfig(ctx context.Context, endpoint string, cfg api.NodeConfig) error {
+func (p *AgentCaller) PushConfig(ctx context.Context, endpoint string, cfg api.NodeConfig) error {
 	body, err := json.Marshal(cfg)
 	if err != nil {
 		return err
@@ -67,6 +69,23 @@ func Query(ctx context.Context, h *http.Client, endpoint, token string, in api.Q
 	resp, err := h.Do(req)
 	if err != nil {
 		return out, fmt.Errorf("query %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	return out, decodeAnswer(resp, &out)
+}
+
+// QueryLog reads the newest entries of a node's query log.
+func (p *AgentCaller) QueryLog(ctx context.Context, endpoint, nodeID string, limit int) (api.QueryLog, error) {
+	var out api.QueryLog
+	path := "/v1/query-log?limit=" + strconv.Itoa(limit)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+path, nil)
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set(api.PushSignatureHeader, api.SignRequest(p.key, nodeID, "GET "+path, time.Now(), nil))
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("read the query log of node %s at %s: %w", nodeID, endpoint, err)
 	}
 	defer resp.Body.Close()
 	return out, decodeAnswer(resp, &out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 )
@@ -170,5 +171,14 @@ func (c *Client) DeleteUser(ctx context.Context, cluster, name string, ifMatch i
 func (c *Client) IssueQueryToken(ctx context.Context, cluster, user string, in api.QueryTokenRequest) (api.QueryToken, error) {
 	var out api.QueryToken
 	err := c.do(ctx, request{method: http.MethodPost, path: accessPath(cluster, "user", user) + "/query-tokens", in: in, out: &out})
+	return out, err
+}
+
+// NodeQueryLog reads a node's recent queries, newest first.
+func (c *Client) NodeQueryLog(ctx context.Context, node string, limit int) (api.QueryLog, error) {
+	var out api.QueryLog
+	q := url.Values{}
+	q.Set("limit", strconv.Itoa(limit))
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes/" + url.PathEscape(node) + "/query-log", query: q, out: &out})
 	return out, err
 }

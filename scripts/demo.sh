@@ -90,5 +90,6 @@ Admin token:   $demo/controlplane/admin.token   (join token: $demo/controlplane/
 Storage:       file://$demo/storage   (each agent writes nodes/<id>/agent.json there on start)
 Terraform:     cd $demo/terraform && TF_CLI_CONFIG_FILE=$demo/terraformrc \\
                  DUCKFLEET_ENDPOINT=http://$cp_addr DUCKFLEET_TOKEN=\$(cat $demo/controlplane/admin.token) terraform plan
+Query it:      cd $demo/terraform && eval "\$(TF_CLI_CONFIG_FILE=$demo/terraformrc terraform output -raw try_a_query)"
 Stop it with:  make demo-down
 MSG

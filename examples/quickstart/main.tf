@@ -18,6 +18,19 @@ resource "duckfleet_cluster" "quickstart" {
   threads      = 2
 }
 
+resource "duckfleet_role" "analyst" {
+  cluster       = duckfleet_cluster.quickstart.name
+  name          = "analyst"
+  privileges    = ["SELECT", "INSERT", "CREATE"]
+  query_timeout = "1m"
+}
+
+resource "duckfleet_user" "demo" {
+  cluster = duckfleet_cluster.quickstart.name
+  name    = "demo"
+  roles   = [duckfleet_role.analyst.name]
+}
+
 data "duckfleet_nodes" "all" {
   depends_on = [duckfleet_cluster.quickstart]
 }
@@ -39,4 +52,13 @@ output "nodes" {
 
 output "agents" {
   value = [for n in data.duckfleet_nodes.all.nodes : "${n.id} (${n.pool}) ${n.cluster == "" ? "free" : "runs ${n.cluster}"}, healthy=${n.healthy}"]
+}
+
+output "demo_token" {
+  value     = duckfleet_user.demo.token
+  sensitive = true
+}
+
+output "try_a_query" {
+  value = "curl -s -H \"Authorization: Bearer $(terraform output -raw demo_token)\" -d '{\"sql\": \"SELECT 42 AS answer\"}' ${duckfleet_cluster.quickstart.primary_endpoint}/v1/query"
 }

@@ -151,7 +151,7 @@ func (p *Policy) Run(ctx context.Context, r Runner, tok string, req api.QueryReq
 	}
 	st, err := r.Query(ctx, engine.Query{
 		SQL: req.SQL, Params: req.Params, Timeout: u.Timeout, MaxRows: u.MaxRows,
-		Authorize: func(st engine.Statement) error { return p.Authorize(u, st) },
+		Authorize: func(st *engine.Statement) error { return p.Authorize(u, *st) },
 	}, sink)
 	st.User = u.Name
 	return st, err

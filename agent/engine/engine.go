@@ -29,6 +29,7 @@ type Engine struct {
 
 	mu       sync.RWMutex
 	db       *sql.DB
+	dbName   string // the catalog name of db
 	cluster  string
 	settings api.Settings // desired settings the database was opened with
 }
@@ -72,6 +73,11 @@ func (e *Engine) Apply(ctx context.Context, cluster string, s api.Settings) erro
 	if err != nil {
 		return err
 	}
+	if err := db.QueryRowContext(ctx, "SELECT current_database()").Scan(&e.dbName); err != nil {
+		db.Close()
+		return fmt.Errorf("read the database name: %w", err)
+	}
+	e.parser.forget()
 	e.db, e.cluster, e.settings = db, cluster, s
 	return nil
 }

@@ -21,6 +21,42 @@ type parser struct {
 	db   bindings.Database
 	conn bindings.Connection
 	sql  *sql.DB
+
+	cacheMu sync.Mutex
+	cache   map[string]parsed
+}
+
+// parsed is what a statement's text alone says about it.
+type parsed struct {
+	class  string
+	tables []Table
+	funcs  []string
+	known  bool
+}
+
+// maxCached bounds the cache of parsed statements; it is emptied when full.
+const maxCached = 4096
+
+func (p *parser) cached(query string) (parsed, bool) {
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	c, ok := p.cache[query]
+	return c, ok
+}
+
+func (p *parser) remember(query string, c parsed) {
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	if p.cache == nil || len(p.cache) >= maxCached {
+		p.cache = map[string]parsed{}
+	}
+	p.cache[query] = c
+}
+
+func (p *parser) forget() {
+	p.cacheMu.Lock()
+	p.cache = nil
+	p.cacheMu.Unlock()
 }
 
 func newParser() (*parser, error) {
@@ -67,19 +103,20 @@ func (p *parser) count(query string) (int, error) {
 // statement. It returns ok=false when the statement does not parse as a
 // SELECT (PRAGMA, for one, plans as a SELECT but does not parse as one),
 // else the tables it names, leaving out references to its own CTEs.
-func (p *parser) selectTables(ctx context.Context, query string) (tables []Table, ok bool, err error) {
+func (p *parser) selectTables(ctx context.Context, query string) (tables []Table, funcs []string, ok bool, err error) {
 	var out string
 	err = p.sql.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, query).Scan(&out)
 	if err != nil {
-		return nil, false, fmt.Errorf("serialize: %w", err)
+		return nil, nil, false, fmt.Errorf("serialize: %w", err)
 	}
 	var tree any
 	if err := json.Unmarshal([]byte(out), &tree); err != nil {
-		return nil, false, fmt.Errorf("serialize: %w", err)
+		return nil, nil, false, fmt.Errorf("serialize: %w", err)
 	}
 	if m, _ := tree.(map[string]any); m == nil || m["error"] != false {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
+	fset := map[string]bool{}
 	ctes := map[string]bool{}
 	var refs []Table
 	var walk func(any)
@@ -93,6 +130,11 @@ func (p *parser) selectTables(ctx context.Context, query string) (tables []Table
 							ctes[strings.ToLower(k)] = true
 						}
 					}
+				}
+			}
+			if x["type"] == "TABLE_FUNCTION" {
+				if fn, ok := x["function"].(map[string]any); ok {
+					fset[strings.ToUpper(str(fn["function_name"]))] = true
 				}
 			}
 			if x["type"] == "BASE_TABLE" {
@@ -118,7 +160,7 @@ func (p *parser) selectTables(ctx context.Context, query string) (tables []Table
 		}
 		tables = append(tables, t)
 	}
-	return tables, true, nil
+	return tables, sortedKeys(fset), true, nil
 }
 
 func asList(v any) []any {

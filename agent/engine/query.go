@@ -25,18 +25,38 @@ type Statement struct {
 	// Class is SELECT, INSERT, UPDATE, DELETE, CREATE, DROP or ALTER, or
 	// the DuckDB statement type of anything else (ATTACH, COPY, PRAGMA, ...).
 	Class string
-	// Functions are the table functions the planned statement calls.
+	// Functions are the table functions the statement calls: for a SELECT
+	// those its syntax tree names, after Plan also those its plan calls.
 	Functions []string
 	// Tables are the tables the statement touches, as far as DuckDB's
-	// parser (for SELECT) and planner (scans, including UPDATE and DELETE
-	// targets) can tell; TablesKnown says whether that is all of them.
-	// INSERT and CREATE targets do not appear in a plan, so for those
-	// classes TablesKnown is false.
+	// parser (for SELECT) and, after Plan, its planner (scans, views
+	// expanded, UPDATE and DELETE targets) can tell; TablesKnown says
+	// whether that is all of them. INSERT and CREATE targets do not appear
+	// in a plan, so for those classes TablesKnown is false.
 	Tables      []Table
 	TablesKnown bool
 	// Database is the catalog name of the node's database.
 	Database string
+
+	plan   func(*Statement) error
+	planed bool
 }
+
+// Plan asks DuckDB's planner (EXPLAIN, which never executes) for the table
+// functions and tables the statement uses and adds them to st. It runs at
+// most once. The plan is made for every statement with a query part:
+// only the planner sees through views, and a view's definition is not
+// planned when it is created.
+func (st *Statement) Plan() error {
+	if st.planed || st.plan == nil {
+		return nil
+	}
+	st.planed = true
+	return st.plan(st)
+}
+
+// planned are the classes whose plan is inspected with EXPLAIN.
+var planned = map[string]bool{"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "CREATE": true}
 
 // Table is a table or view a statement names or scans.
 type Table struct {
@@ -58,8 +78,9 @@ type Query struct {
 	Timeout time.Duration
 	// MaxRows stops reading after that many rows; 0 means no cap.
 	MaxRows int64
-	// Authorize is asked before anything executes; an error refuses.
-	Authorize func(Statement) error
+	// Authorize is asked before anything executes; an error refuses. It
+	// may call st.Plan for what the syntax tree cannot tell.
+	Authorize func(st *Statement) error
 }
 
 // Sink receives a result as it is read.
@@ -135,9 +156,6 @@ var classes = map[duckdb.StmtType]string{
 	duckdb.STATEMENT_TYPE_MULTI:        "MULTI",
 }
 
-// planned are the classes whose plan is inspected with EXPLAIN.
-var planned = map[string]bool{"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "CREATE": true}
-
 // Query classifies q with DuckDB's parser and planner, asks q.Authorize,
 // and only then runs it, handing columns and rows to sink as they are read.
 func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
@@ -173,9 +191,16 @@ func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
 	if st.Statement, err = e.classify(ctx, conn, q); err != nil {
 		return st, timeoutOr(ctx, err)
 	}
-	if err := q.Authorize(st.Statement); err != nil {
-		return st, err
+	if planned[st.Statement.Class] {
+		st.Statement.plan = func(t *Statement) error { return explain(ctx, conn, q, t) }
 	}
+	if err := st.Statement.Plan(); err != nil {
+		return st, timeoutOr(ctx, err)
+	}
+	if err := q.Authorize(&st.Statement); err != nil {
+		return st, timeoutOr(ctx, err)
+	}
+
 	rows, err := conn.QueryContext(ctx, q.SQL, q.Params...)
 	if err != nil {
 		return st, timeoutOr(ctx, &QueryError{Err: err})
@@ -195,8 +220,14 @@ func timeoutOr(ctx context.Context, err error) error {
 }
 
 // classify asks DuckDB what the one statement in q is, without running it.
+// What depends only on the SQL text (its statement type and, for a SELECT,
+// its syntax tree) is cached by text; the plan is made on demand.
 func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Statement, error) {
-	var st Statement
+	st := Statement{Database: e.dbName}
+	if c, ok := e.parser.cached(q.SQL); ok {
+		st.Class, st.Tables, st.Functions, st.TablesKnown = c.class, c.tables, c.funcs, c.known
+		return st, nil
+	}
 	err := conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
@@ -224,25 +255,18 @@ func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Stateme
 	if err != nil {
 		return st, err
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&st.Database); err != nil {
-		return st, &Unverifiable{Reason: err.Error()}
-	}
 	if st.Class == "SELECT" {
-		tables, plain, err := e.parser.selectTables(ctx, q.SQL)
+		tables, funcs, plain, err := e.parser.selectTables(ctx, q.SQL)
 		if err != nil {
 			return st, &Unverifiable{Reason: err.Error()}
 		}
 		if !plain {
 			st.Class = "PRAGMA" // plans as a SELECT, parses as something else
 		}
-		st.Tables = tables
+		st.Tables, st.Functions = tables, funcs
 	}
 	st.TablesKnown = st.Class == "SELECT" || st.Class == "UPDATE" || st.Class == "DELETE"
-	if planned[st.Class] {
-		if err := explain(ctx, conn, q, &st); err != nil {
-			return st, err
-		}
-	}
+	e.parser.remember(q.SQL, parsed{class: st.Class, tables: st.Tables, funcs: st.Functions, known: st.TablesKnown})
 	return st, nil
 }
 
@@ -258,6 +282,9 @@ func explain(ctx context.Context, conn *sql.Conn, q Query, st *Statement) error 
 		return &Unverifiable{Reason: "the plan is not JSON: " + err.Error()}
 	}
 	funcs := map[string]bool{}
+	for _, f := range st.Functions {
+		funcs[f] = true
+	}
 	var walk func([]planNode)
 	walk = func(ns []planNode) {
 		for _, n := range ns {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
@@ -30,6 +31,7 @@ type Engine struct {
 	mu       sync.RWMutex
 	db       *sql.DB
 	dbName   string // the catalog name of db
+	objects  atomic.Pointer[userObjects]
 	cluster  string
 	settings api.Settings // desired settings the database was opened with
 }
@@ -78,6 +80,7 @@ func (e *Engine) Apply(ctx context.Context, cluster string, s api.Settings) erro
 		return fmt.Errorf("read the database name: %w", err)
 	}
 	e.parser.forget()
+	e.catalogChanged()
 	e.db, e.cluster, e.settings = db, cluster, s
 	return nil
 }

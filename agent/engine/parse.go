@@ -29,9 +29,7 @@ type parser struct {
 // parsed is what a statement's text alone says about it.
 type parsed struct {
 	class  string
-	tables []Table
-	funcs  []string
-	known  bool
+	syntax syntax
 }
 
 // maxCached bounds the cache of parsed statements; it is emptied when full.
@@ -99,24 +97,35 @@ func (p *parser) count(query string) (int, error) {
 	return int(n), nil
 }
 
-// selectTables asks DuckDB's parser for the syntax tree of a SELECT
+// syntax is what the syntax tree of a SELECT says.
+type syntax struct {
+	// tables it names, leaving out references to its own CTEs.
+	tables []Table
+	// tableFuncs are the table functions it calls (upper case).
+	tableFuncs []string
+	// funcs are the scalar and aggregate functions it calls (lower case).
+	funcs []string
+	// refTypes are the kinds of table reference it uses (BASE_TABLE, JOIN, ...).
+	refTypes []string
+}
+
+// selectSyntax asks DuckDB's parser for the syntax tree of a SELECT
 // statement. It returns ok=false when the statement does not parse as a
-// SELECT (PRAGMA, for one, plans as a SELECT but does not parse as one),
-// else the tables it names, leaving out references to its own CTEs.
-func (p *parser) selectTables(ctx context.Context, query string) (tables []Table, funcs []string, ok bool, err error) {
+// SELECT (PRAGMA, for one, plans as a SELECT but does not parse as one).
+func (p *parser) selectSyntax(ctx context.Context, query string) (syn syntax, ok bool, err error) {
 	var out string
 	err = p.sql.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, query).Scan(&out)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("serialize: %w", err)
+		return syn, false, fmt.Errorf("serialize: %w", err)
 	}
 	var tree any
 	if err := json.Unmarshal([]byte(out), &tree); err != nil {
-		return nil, nil, false, fmt.Errorf("serialize: %w", err)
+		return syn, false, fmt.Errorf("serialize: %w", err)
 	}
 	if m, _ := tree.(map[string]any); m == nil || m["error"] != false {
-		return nil, nil, false, nil
+		return syn, false, nil
 	}
-	fset := map[string]bool{}
+	fset, sfset, rset := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	ctes := map[string]bool{}
 	var refs []Table
 	var walk func(any)
@@ -131,6 +140,12 @@ func (p *parser) selectTables(ctx context.Context, query string) (tables []Table
 						}
 					}
 				}
+			}
+			if _, isRef := x["sample"]; isRef && x["class"] == nil {
+				rset[str(x["type"])] = true
+			}
+			if x["class"] == "FUNCTION" {
+				sfset[strings.ToLower(str(x["function_name"]))] = true
 			}
 			if x["type"] == "TABLE_FUNCTION" {
 				if fn, ok := x["function"].(map[string]any); ok {
@@ -158,9 +173,10 @@ func (p *parser) selectTables(ctx context.Context, query string) (tables []Table
 		if t.Schema == "" {
 			t.Schema = "main"
 		}
-		tables = append(tables, t)
+		syn.tables = append(syn.tables, t)
 	}
-	return tables, sortedKeys(fset), true, nil
+	syn.tableFuncs, syn.funcs, syn.refTypes = sortedKeys(fset), sortedKeys(sfset), sortedKeys(rset)
+	return syn, true, nil
 }
 
 func asList(v any) []any {

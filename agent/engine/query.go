@@ -37,6 +37,11 @@ type Statement struct {
 	TablesKnown bool
 	// Database is the catalog name of the node's database.
 	Database string
+	// Simple says that the syntax tree tells everything a plan would: it
+	// names only base tables of this database (no views), no user-defined
+	// macros, and only plain kinds of table reference. Only a SELECT can
+	// be simple.
+	Simple bool
 
 	plan   func(*Statement) error
 	planed bool
@@ -166,12 +171,14 @@ func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
 	case !utf8.ValidString(q.SQL) || strings.IndexByte(q.SQL, 0) >= 0:
 		return st, ErrBadSQLText
 	}
-	n, err := e.parser.count(q.SQL)
-	if err != nil {
-		return st, err
-	}
-	if n != 1 {
-		return st, ErrMultipleStatements
+	if _, seen := e.parser.cached(q.SQL); !seen { // only single statements are cached
+		n, err := e.parser.count(q.SQL)
+		if err != nil {
+			return st, err
+		}
+		if n != 1 {
+			return st, ErrMultipleStatements
+		}
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -194,11 +201,13 @@ func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
 	if planned[st.Statement.Class] {
 		st.Statement.plan = func(t *Statement) error { return explain(ctx, conn, q, t) }
 	}
-	if err := st.Statement.Plan(); err != nil {
-		return st, timeoutOr(ctx, err)
-	}
 	if err := q.Authorize(&st.Statement); err != nil {
 		return st, timeoutOr(ctx, err)
+	}
+	switch st.Statement.Class {
+	case "CREATE", "DROP", "ALTER":
+		// The catalog may change: views and macros are read again.
+		defer e.catalogChanged()
 	}
 
 	rows, err := conn.QueryContext(ctx, q.SQL, q.Params...)
@@ -224,16 +233,37 @@ func timeoutOr(ctx context.Context, err error) error {
 // its syntax tree) is cached by text; the plan is made on demand.
 func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Statement, error) {
 	st := Statement{Database: e.dbName}
-	if c, ok := e.parser.cached(q.SQL); ok {
-		st.Class, st.Tables, st.Functions, st.TablesKnown = c.class, c.tables, c.funcs, c.known
-		return st, nil
+	c, ok := e.parser.cached(q.SQL)
+	if !ok {
+		var err error
+		if c, err = e.parse(ctx, conn, q.SQL); err != nil {
+			return st, err
+		}
+		e.parser.remember(q.SQL, c)
 	}
+	st.Class = c.class
+	st.Tables, st.Functions = c.syntax.tables, c.syntax.tableFuncs
+	st.TablesKnown = st.Class == "SELECT" || st.Class == "UPDATE" || st.Class == "DELETE"
+	if st.Class == "SELECT" {
+		objs, err := e.userObjects(ctx, conn)
+		if err != nil {
+			return st, &Unverifiable{Reason: err.Error()}
+		}
+		st.Simple = objs.simple(c.syntax, st.Database)
+	}
+	return st, nil
+}
+
+// parse works out what the text of a statement says: its type (from
+// preparing it) and, for a SELECT, its syntax tree.
+func (e *Engine) parse(ctx context.Context, conn *sql.Conn, query string) (parsed, error) {
+	var c parsed
 	err := conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver connection cannot prepare")
 		}
-		ds, err := pc.PrepareContext(ctx, q.SQL)
+		ds, err := pc.PrepareContext(ctx, query)
 		if err != nil {
 			return &QueryError{Err: err}
 		}
@@ -246,28 +276,26 @@ func (e *Engine) classify(ctx context.Context, conn *sql.Conn, q Query) (Stateme
 		if err != nil {
 			return &QueryError{Err: err}
 		}
-		st.Class = classes[t]
-		if st.Class == "" {
-			st.Class = fmt.Sprintf("statement type %d", t)
+		c.class = classes[t]
+		if c.class == "" {
+			c.class = fmt.Sprintf("statement type %d", t)
 		}
 		return nil
 	})
 	if err != nil {
-		return st, err
+		return c, err
 	}
-	if st.Class == "SELECT" {
-		tables, funcs, plain, err := e.parser.selectTables(ctx, q.SQL)
+	if c.class == "SELECT" {
+		syn, plain, err := e.parser.selectSyntax(ctx, query)
 		if err != nil {
-			return st, &Unverifiable{Reason: err.Error()}
+			return c, &Unverifiable{Reason: err.Error()}
 		}
 		if !plain {
-			st.Class = "PRAGMA" // plans as a SELECT, parses as something else
+			c.class = "PRAGMA" // plans as a SELECT, parses as something else
 		}
-		st.Tables, st.Functions = tables, funcs
+		c.syntax = syn
 	}
-	st.TablesKnown = st.Class == "SELECT" || st.Class == "UPDATE" || st.Class == "DELETE"
-	e.parser.remember(q.SQL, parsed{class: st.Class, tables: st.Tables, funcs: st.Functions, known: st.TablesKnown})
-	return st, nil
+	return c, nil
 }
 
 // explain plans the statement (EXPLAIN never executes it) and collects the

@@ -86,6 +86,10 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 		"CREATE TABLE hr.salaries (id INTEGER, amount DECIMAL(10,2))",
 		"INSERT INTO hr.salaries VALUES (1, 1000.00)",
 		"CREATE VIEW main.pay AS SELECT * FROM hr.salaries",
+		"CREATE VIEW leak AS SELECT * FROM duckdb_databases()",
+		"CREATE MACRO settings_count() AS (SELECT count(*) FROM duckdb_settings())",
+		"CREATE MACRO settings_table() AS TABLE SELECT * FROM duckdb_settings()",
+		"CREATE MACRO pay_count() AS (SELECT count(*) FROM hr.salaries)",
 	} {
 		if st, body := post(t, srv, ownerTok, map[string]any{"sql": q}, ""); st != 200 && !replica {
 			t.Fatalf("setup %q: %d %s", q, st, body)
@@ -210,6 +214,10 @@ func TestQuerySecurity(t *testing.T) {
 		{"schema allow-list: delete in own schema", mainTok, "DELETE FROM t WHERE id = 99", 200, ""},
 		{"schema allow-list: delete in other schema", mainTok, "DELETE FROM hr.salaries", 403, "touches"},
 		{"schema allow-list: insert target unknown", mainTok, "INSERT INTO t VALUES (9, 'z')", 403, "cannot tell which tables"},
+		{"forbidden function behind a view", readerTok, "SELECT * FROM leak", 403, "duckdb_databases is not allowed"},
+		{"forbidden function behind a scalar macro", readerTok, "SELECT settings_count()", 403, "duckdb_settings is not allowed"},
+		{"forbidden function behind a table macro", readerTok, "SELECT * FROM settings_table()", 403, "not allowed"},
+		{"other schema behind a macro", mainTok, "SELECT pay_count()", 403, "hr.salaries"},
 		{"timeout interrupts", slowTok, "SELECT count(*) FROM range(100000000000)", 408, "interrupted"},
 	}
 	for _, tt := range tests {
@@ -277,5 +285,23 @@ func TestReplicaRefusesWrites(t *testing.T) {
 	}
 	if st, out := post(t, srv, readerTok, map[string]any{"sql": "SELECT 1"}, ""); st != 200 {
 		t.Errorf("read on a replica: %d %s", st, out)
+	}
+}
+
+// TestNewViewIsSeen checks that a view created after a statement was first
+// seen is still looked through: the engine's catalog of views and macros
+// is read again after every CREATE.
+func TestNewViewIsSeen(t *testing.T) {
+	t.Parallel()
+	srv := newGateway(t, false)
+	q := map[string]any{"sql": "SELECT * FROM later"}
+	if st, out := post(t, srv, readerTok, q, ""); st != 400 {
+		t.Fatalf("before the view exists: %d %s", st, out)
+	}
+	if st, out := post(t, srv, ownerTok, map[string]any{"sql": "CREATE VIEW later AS SELECT * FROM duckdb_settings()"}, ""); st != 200 {
+		t.Fatalf("create view: %d %s", st, out)
+	}
+	if st, out := post(t, srv, readerTok, q, ""); st != 403 {
+		t.Errorf("after the view exists: %d %s", st, out)
 	}
 }

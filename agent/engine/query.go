@@ -94,6 +94,13 @@ type Sink interface {
 	Row(values []any) error
 }
 
+// StreamingSink is a Sink that wants rows as DuckDB produces them, chunk
+// by chunk, rather than after DuckDB has computed the whole result.
+type StreamingSink interface {
+	Sink
+	Streaming() bool
+}
+
 // Stats describe a finished query.
 type Stats struct {
 	// User is who ran it, filled in by the caller that authenticated them.
@@ -101,6 +108,8 @@ type Stats struct {
 	Statement Statement
 	Rows      int64
 	Truncated bool
+	// Streamed says the rows came chunk by chunk from DuckDB's streaming API.
+	Streamed bool
 }
 
 // Errors of Query, besides *ParseError and the Authorize error.
@@ -210,6 +219,19 @@ func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
 		defer e.catalogChanged()
 	}
 
+	if ss, ok := sink.(StreamingSink); ok && ss.Streaming() && st.Statement.Class == "SELECT" {
+		err := conn.Raw(func(dc any) error {
+			rc, err := rawConnection(dc)
+			if err != nil {
+				return err
+			}
+			return stream(ctx, rc, q, sink, &st)
+		})
+		if !errors.Is(err, errCannotStream) {
+			return st, timeoutOr(ctx, err)
+		}
+		// Nothing was sent: read it the materialising way.
+	}
 	rows, err := conn.QueryContext(ctx, q.SQL, q.Params...)
 	if err != nil {
 		return st, timeoutOr(ctx, &QueryError{Err: err})

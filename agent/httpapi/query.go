@@ -179,6 +179,9 @@ func (s *ndjsonSink) line(v any) error {
 	return err
 }
 
+// Streaming asks the engine for rows chunk by chunk.
+func (s *ndjsonSink) Streaming() bool { return true }
+
 func (s *ndjsonSink) Columns(names, types []string) error {
 	s.started = true
 	s.c.Header("Content-Type", api.NDJSONContentType)

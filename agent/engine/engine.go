@@ -10,10 +10,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -26,6 +26,7 @@ import (
 // lock, reopening holds the write lock.
 type Engine struct {
 	dir    string
+	spill  string // DuckDB's temp_directory, outside the data dir
 	parser *parser
 
 	mu       sync.RWMutex
@@ -45,7 +46,14 @@ func New(dir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{dir: dir, parser: p}, nil
+	// Users can read settings (current_setting), so DuckDB's spill
+	// directory lives outside the data dir, whose path they must not learn.
+	spill, err := os.MkdirTemp("", "duckfleet-spill-")
+	if err != nil {
+		p.close()
+		return nil, fmt.Errorf("create spill dir: %w", err)
+	}
+	return &Engine{dir: dir, spill: spill, parser: p}, nil
 }
 
 // Path returns the database file of a cluster.
@@ -71,7 +79,7 @@ func (e *Engine) Apply(ctx context.Context, cluster string, s api.Settings) erro
 	if err := e.removeOthers(cluster); err != nil {
 		return err
 	}
-	db, err := open(ctx, e.Path(cluster), s)
+	db, err := open(ctx, e.Path(cluster), e.spill, s)
 	if err != nil {
 		return err
 	}
@@ -103,7 +111,7 @@ func (e *Engine) removeOthers(keep string) error {
 	return nil
 }
 
-func open(ctx context.Context, path string, s api.Settings) (*sql.DB, error) {
+func open(ctx context.Context, path, spill string, s api.Settings) (*sql.DB, error) {
 	mem, err := api.ParseSize(s.MemoryLimit)
 	if err != nil {
 		return nil, fmt.Errorf("memory_limit: %w", err)
@@ -111,22 +119,29 @@ func open(ctx context.Context, path string, s api.Settings) (*sql.DB, error) {
 	if s.Threads < 1 {
 		return nil, fmt.Errorf("threads: %d is not a thread count", s.Threads)
 	}
-	q := url.Values{}
-	q.Set("memory_limit", strconv.FormatInt(mem, 10)+"B")
-	q.Set("threads", strconv.Itoa(s.Threads))
-	// User SQL will run here: no files, no extension downloads, and no
-	// setting changes once open.
-	q.Set("autoinstall_known_extensions", "false")
-	q.Set("autoload_known_extensions", "false")
-	q.Set("enable_external_access", "false")
-	q.Set("lock_configuration", "true")
-	db, err := sql.Open("duckdb", path+"?"+q.Encode())
+	// Applied in this order: the spill directory can only be set while
+	// external access is on, and nothing can be set once locked. (duckdb-go
+	// applies DSN options in map order, so they are not given there.)
+	settings := []string{
+		"SET memory_limit = '" + strconv.FormatInt(mem, 10) + "B'",
+		"SET threads = " + strconv.Itoa(s.Threads),
+		"SET temp_directory = '" + strings.ReplaceAll(spill, "'", "''") + "'",
+		// User SQL will run here: no files, no extension downloads, and
+		// no setting changes once open.
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	}
+	db, err := sql.Open("duckdb", path)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	for _, set := range settings {
+		if _, err := db.ExecContext(ctx, set); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database %s: %s: %w", path, set, err)
+		}
 	}
 	return db, nil
 }
@@ -181,5 +196,10 @@ func (e *Engine) Close() error {
 		e.parser.close()
 		e.parser = nil
 	}
-	return e.closeLocked()
+	err := e.closeLocked()
+	if e.spill != "" {
+		os.RemoveAll(e.spill)
+		e.spill = ""
+	}
+	return err
 }

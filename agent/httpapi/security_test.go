@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,9 +47,20 @@ const (
 	mainTok   = "dfu_main"
 )
 
+// dataDirs remembers each test's data dir, to check that users cannot see it.
+var dataDirs sync.Map
+
+func dataDir(t *testing.T) string {
+	d, _ := dataDirs.Load(t.Name())
+	s, _ := d.(string)
+	return s
+}
+
 func newGateway(t *testing.T, replica bool) *httptest.Server {
 	t.Helper()
-	eng, err := engine.New(filepath.Join(t.TempDir(), "db"))
+	dir := t.TempDir()
+	dataDirs.Store(t.Name(), dir)
+	eng, err := engine.New(filepath.Join(dir, "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +243,11 @@ func TestQuerySecurity(t *testing.T) {
 				t.Errorf("status %d, body %.300s; want %d mentioning %q", st, out, tt.want, tt.msg)
 			}
 		})
+	}
+	// No setting shows where the node keeps its data.
+	st0, out0 := post(t, srv, readerTok, map[string]any{"sql": "SELECT current_setting('temp_directory') || current_setting('home_directory') || current_setting('extension_directory')"}, "")
+	if st0 != 200 || strings.Contains(string(out0), dataDir(t)) {
+		t.Errorf("settings reveal the data dir: %d %s", st0, out0)
 	}
 	// Nothing above left a transaction open or changed the data.
 	st, out := post(t, srv, writerTok, map[string]any{"sql": "INSERT INTO t VALUES (3, 'c')"}, "")

@@ -53,3 +53,17 @@ func accessWriteError(diags *diag.Diagnostics, verb, kind, cluster, name string,
 		diags.AddError(fmt.Sprintf("Unable to %s %s", verb, title), apiDetail(err))
 	}
 }
+
+// deleteAccess deletes a role or user (already gone is fine) and waits
+// until every node of the cluster enforces the deletion.
+func deleteAccess(ctx context.Context, c *client.Client, kind, cluster, name string, generation int64, timeout time.Duration,
+	del func(ctx context.Context, cluster, name string, ifMatch int64) (api.AccessStat, error), diags *diag.Diagnostics) {
+	st, err := del(ctx, cluster, name, generation)
+	switch {
+	case client.IsNotFound(err):
+	case err != nil:
+		accessWriteError(diags, "Delete", kind, cluster, name, generation, err)
+	default:
+		waitAccess(ctx, c, cluster, st.AccessGeneration, timeout, diags)
+	}
+}

@@ -216,15 +216,7 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 	timeout, d := state.Timeouts.Delete(ctx, defaultAccessTimeout)
 	resp.Diagnostics.Append(d...)
-	cluster, name := state.Cluster.ValueString(), state.Name.ValueString()
-	st, err := r.client.DeleteRole(ctx, cluster, name, state.Generation.ValueInt64())
-	switch {
-	case client.IsNotFound(err):
-	case err != nil:
-		accessWriteError(&resp.Diagnostics, "Delete", "role", cluster, name, state.Generation.ValueInt64(), err)
-	default:
-		waitAccess(ctx, r.client, cluster, st.AccessGeneration, timeout, &resp.Diagnostics)
-	}
+	deleteAccess(ctx, r.client, "role", state.Cluster.ValueString(), state.Name.ValueString(), state.Generation.ValueInt64(), timeout, r.client.DeleteRole, &resp.Diagnostics)
 }
 
 func (r *roleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

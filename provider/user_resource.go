@@ -212,15 +212,7 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 	timeout, d := state.Timeouts.Delete(ctx, defaultAccessTimeout)
 	resp.Diagnostics.Append(d...)
-	cluster, name := state.Cluster.ValueString(), state.Name.ValueString()
-	st, err := r.client.DeleteUser(ctx, cluster, name, state.Generation.ValueInt64())
-	switch {
-	case client.IsNotFound(err):
-	case err != nil:
-		accessWriteError(&resp.Diagnostics, "Delete", "user", cluster, name, state.Generation.ValueInt64(), err)
-	default:
-		waitAccess(ctx, r.client, cluster, st.AccessGeneration, timeout, &resp.Diagnostics)
-	}
+	deleteAccess(ctx, r.client, "user", state.Cluster.ValueString(), state.Name.ValueString(), state.Generation.ValueInt64(), timeout, r.client.DeleteUser, &resp.Diagnostics)
 }
 
 func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// userObjects are the views and macros users created: a statement that
-// names one needs its plan to be understood, since only the planner sees
-// what they read.
+// userObjects are the tables, views and macros users created: a statement
+// that names a view or macro, or a name that is not a table, needs its plan
+// to be understood, since only the planner sees what they read.
 type userObjects struct {
+	tables map[string]bool // "schema.name", lower case
 	views  map[string]bool // "schema.name", lower case
 	macros map[string]bool // name, lower case, any schema
 }
@@ -33,7 +34,9 @@ func (o *userObjects) simple(s syntax, database string) bool {
 		if t.Catalog != "" && !strings.EqualFold(t.Catalog, database) {
 			return false
 		}
-		if o.views[strings.ToLower(t.Schema+"."+t.Name)] {
+		// Only real tables: a name DuckDB would resolve some other way
+		// (a view, or a replacement scan of a file path) needs the plan.
+		if key := strings.ToLower(t.Schema + "." + t.Name); o.views[key] || !o.tables[key] {
 			return false
 		}
 	}
@@ -56,7 +59,10 @@ func (e *Engine) userObjects(ctx context.Context, conn *sql.Conn) (*userObjects,
 	if o := e.objects.Load(); o != nil {
 		return o, nil
 	}
-	o := &userObjects{views: map[string]bool{}, macros: map[string]bool{}}
+	o := &userObjects{tables: map[string]bool{}, views: map[string]bool{}, macros: map[string]bool{}}
+	if err := scanNames(ctx, conn, `SELECT lower(schema_name || '.' || table_name) FROM duckdb_tables() WHERE NOT internal`, o.tables); err != nil {
+		return nil, err
+	}
 	if err := scanNames(ctx, conn, `SELECT lower(schema_name || '.' || view_name) FROM duckdb_views() WHERE NOT internal`, o.views); err != nil {
 		return nil, err
 	}

@@ -25,9 +25,11 @@ import (
 // Engine is safe for concurrent use: work on the database holds a read
 // lock, reopening holds the write lock.
 type Engine struct {
-	dir    string
-	spill  string // DuckDB's temp_directory, outside the data dir
-	parser *parser
+	dir     string
+	private string // outside the data dir: DuckDB's spill and spool dirs
+	spill   string // DuckDB's temp_directory
+	spool   string // the only directory DuckDB may read and write files in
+	parser  *parser
 
 	mu       sync.RWMutex
 	db       *sql.DB
@@ -46,14 +48,24 @@ func New(dir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Users can read settings (current_setting), so DuckDB's spill
-	// directory lives outside the data dir, whose path they must not learn.
-	spill, err := os.MkdirTemp("", "duckfleet-spill-")
+	// Users can read settings (current_setting), so DuckDB's spill and
+	// spool directories live outside the data dir, whose path they must
+	// not learn. The spool is where exports and imports happen; users
+	// cannot read it (file-reading functions are refused by the gateway).
+	private, err := os.MkdirTemp("", "duckfleet-")
 	if err != nil {
 		p.close()
-		return nil, fmt.Errorf("create spill dir: %w", err)
+		return nil, fmt.Errorf("create private dir: %w", err)
 	}
-	return &Engine{dir: dir, spill: spill, parser: p}, nil
+	e := &Engine{dir: dir, private: private, spill: filepath.Join(private, "spill"), spool: filepath.Join(private, "spool"), parser: p}
+	for _, d := range []string{e.spill, e.spool} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			p.close()
+			os.RemoveAll(private)
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	return e, nil
 }
 
 // Path returns the database file of a cluster.
@@ -79,7 +91,7 @@ func (e *Engine) Apply(ctx context.Context, cluster string, s api.Settings) erro
 	if err := e.removeOthers(cluster); err != nil {
 		return err
 	}
-	db, err := open(ctx, e.Path(cluster), e.spill, s)
+	db, err := e.open(ctx, e.Path(cluster), s)
 	if err != nil {
 		return err
 	}
@@ -111,7 +123,7 @@ func (e *Engine) removeOthers(keep string) error {
 	return nil
 }
 
-func open(ctx context.Context, path, spill string, s api.Settings) (*sql.DB, error) {
+func (e *Engine) open(ctx context.Context, path string, s api.Settings) (*sql.DB, error) {
 	mem, err := api.ParseSize(s.MemoryLimit)
 	if err != nil {
 		return nil, fmt.Errorf("memory_limit: %w", err)
@@ -125,7 +137,8 @@ func open(ctx context.Context, path, spill string, s api.Settings) (*sql.DB, err
 	settings := []string{
 		"SET memory_limit = '" + strconv.FormatInt(mem, 10) + "B'",
 		"SET threads = " + strconv.Itoa(s.Threads),
-		"SET temp_directory = '" + strings.ReplaceAll(spill, "'", "''") + "'",
+		"SET temp_directory = " + quote(e.spill),
+		"SET allowed_directories = [" + quote(e.spool+string(filepath.Separator)) + "]",
 		// User SQL will run here: no files, no extension downloads, and
 		// no setting changes once open.
 		"SET autoinstall_known_extensions = false",
@@ -197,9 +210,15 @@ func (e *Engine) Close() error {
 		e.parser = nil
 	}
 	err := e.closeLocked()
-	if e.spill != "" {
-		os.RemoveAll(e.spill)
-		e.spill = ""
+	if e.private != "" {
+		os.RemoveAll(e.private)
+		e.private = ""
 	}
 	return err
 }
+
+// quote writes s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// quoteIdent writes s as a SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -244,6 +244,34 @@ func TestQuerySecurity(t *testing.T) {
 			}
 		})
 	}
+	// The spool, where backups are written, is the one directory DuckDB may
+	// touch; users still cannot read or write it.
+	var spool string
+	st1, out1 := post(t, srv, readerTok, map[string]any{"sql": "SELECT current_setting('allowed_directories')::VARCHAR"}, "")
+	var res1 api.QueryResult
+	_ = json.Unmarshal(out1, &res1)
+	if st1 != 200 || len(res1.Rows) != 1 {
+		t.Fatalf("allowed_directories: %d %s", st1, out1)
+	}
+	spool = strings.Trim(res1.Rows[0][0].(string), "[]'\" ")
+	if spool == "" {
+		t.Fatal("no spool directory is allowed")
+	}
+	for _, q := range []struct {
+		tok, sql string
+	}{
+		{ownerTok, "SELECT * FROM read_parquet('" + spool + "x.parquet')"},
+		{ownerTok, "SELECT * FROM '" + spool + "x.parquet'"},
+		{ownerTok, "SELECT * FROM read_csv('" + spool + "x.csv')"},
+		{ownerTok, "COPY t TO '" + spool + "leak.csv'"},
+		{ownerTok, "EXPORT DATABASE '" + spool + "mine'"},
+		{ownerTok, "CREATE TABLE f AS SELECT * FROM '" + spool + "x.parquet'"},
+		{ownerTok, "ATTACH '" + spool + "other.duckdb' AS o"},
+	} {
+		if st, out := post(t, srv, q.tok, map[string]any{"sql": q.sql}, ""); st != 403 && st != 400 {
+			t.Errorf("%q in the spool: %d %s", q.sql, st, out)
+		}
+	}
 	// No setting shows where the node keeps its data.
 	st0, out0 := post(t, srv, readerTok, map[string]any{"sql": "SELECT current_setting('temp_directory') || current_setting('home_directory') || current_setting('extension_directory')"}, "")
 	if st0 != 200 || strings.Contains(string(out0), dataDir(t)) {

@@ -1,0 +1,229 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duckfleet/duckfleet/agent/engine"
+	"github.com/duckfleet/duckfleet/agent/storage"
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/google/go-cmp/cmp"
+	"gocloud.dev/blob"
+)
+
+type rows struct{ data [][]any }
+
+func (r *rows) Columns([]string, []string) error { return nil }
+func (r *rows) Row(v []any) error                { r.data = append(r.data, v); return nil }
+
+func anything(*engine.Statement) error { return nil }
+
+func newEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	e, err := engine.New(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	if err := e.Apply(t.Context(), "c", api.Settings{MemoryLimit: "256MiB", Threads: 2}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func run(t *testing.T, e *engine.Engine, sql string) [][]any {
+	t.Helper()
+	var r rows
+	if _, err := e.Query(t.Context(), engine.Query{SQL: sql, Authorize: anything}, &r); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return r.data
+}
+
+// fill creates every kind of object a backup must carry.
+func fill(t *testing.T, e *engine.Engine) {
+	for _, q := range []string{
+		"CREATE SCHEMA sales",
+		"CREATE SEQUENCE sales.ids START 100",
+		"CREATE TABLE sales.orders (id INTEGER PRIMARY KEY, amount DECIMAL(12,2), tags VARCHAR[], ts TIMESTAMP)",
+		"INSERT INTO sales.orders SELECT i, i * 1.25, ['a', 'b' || i], TIMESTAMP '2026-01-01' + to_seconds(i) FROM range(5000) r(i)",
+		"CREATE TABLE main.empty (x INTEGER)",
+		"CREATE VIEW sales.big AS SELECT * FROM sales.orders WHERE amount > 100",
+		"CREATE MACRO twice(x) AS x * 2",
+	} {
+		run(t, e, q)
+	}
+}
+
+var checks = []string{
+	"SELECT * FROM sales.orders ORDER BY id",
+	"SELECT count(*) FROM sales.big",
+	"SELECT twice(21)",
+	"SELECT nextval('sales.ids')",
+	"SELECT count(*) FROM main.empty",
+}
+
+func openBucket(t *testing.T, url string) *blob.Bucket {
+	t.Helper()
+	b, err := storage.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func roundTrip(t *testing.T, url string) {
+	src, dst := newEngine(t), newEngine(t)
+	fill(t, src)
+	b := openBucket(t, url)
+	var last [2]int64
+	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", func(done, total int64) { last = [2]int64{done, total} })
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if m.Tables["sales.orders"] != 5000 || m.Tables["main.empty"] != 0 || len(m.Objects) < 3 || last[0] != last[1] || last[1] != m.Size() {
+		t.Errorf("manifest %+v, progress %v", m, last)
+	}
+	want := map[string][][]any{}
+	for _, q := range checks {
+		want[q] = run(t, src, q)
+	}
+	run(t, dst, "CREATE TABLE main.doomed (x INTEGER)")
+	if _, err := Restore(t.Context(), dst, b, "clusters/c/backups", "b1", nil); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	for _, q := range checks {
+		if d := cmp.Diff(want[q], run(t, dst, q)); d != "" {
+			t.Errorf("%s differs after restore (-source +restored):\n%s", q, d)
+		}
+	}
+	var r rows
+	if _, err := dst.Query(t.Context(), engine.Query{SQL: "SELECT * FROM main.doomed", Authorize: anything}, &r); err == nil {
+		t.Error("the restored database still has a table the backup did not")
+	}
+}
+
+func TestRoundTripFile(t *testing.T) {
+	t.Parallel()
+	roundTrip(t, "file://"+t.TempDir()+"?create_dir=true")
+}
+
+// TestRoundTripS3 runs against a real S3-protocol server (moto) on loopback.
+// Not parallel: the AWS credentials come from the environment.
+func TestRoundTripS3(t *testing.T) {
+	roundTrip(t, startMoto(t, "backups"))
+}
+
+func TestCorruptObjectIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := newEngine(t), newEngine(t)
+	fill(t, src)
+	run(t, dst, "CREATE TABLE keep (x INTEGER)")
+	run(t, dst, "INSERT INTO keep VALUES (42)")
+	b := openBucket(t, "file://"+dir)
+	m, err := Create(t.Context(), src, b, "p", "c", "b1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var victim string
+	for _, o := range m.Objects {
+		if strings.HasSuffix(o.Name, ".parquet") {
+			victim = o.Name
+		}
+	}
+	file := filepath.Join(dir, "p", "b1", victim)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Restore(t.Context(), dst, b, "p", "b1", nil)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Object != victim {
+		t.Fatalf("Restore of a corrupted backup = %v, want a checksum error naming %s", err, victim)
+	}
+	if got := run(t, dst, "SELECT x FROM keep"); len(got) != 1 || fmt.Sprint(got[0][0]) != "42" {
+		t.Errorf("the node's own data changed after a failed restore: %v", got)
+	}
+}
+
+func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := newEngine(t)
+	fill(t, src)
+	b := openBucket(t, "file://"+dir)
+	if _, err := Create(t.Context(), src, b, "p", "c", "b1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(t.Context(), src, b, "p", "c", "b2", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "p", "b2", ManifestName)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := List(t.Context(), b, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != "b1" {
+		t.Errorf("List = %+v, want only b1", list)
+	}
+	if _, err := Restore(t.Context(), newEngine(t), b, "p", "b2", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Restore of a backup without manifest = %v, want ErrNotFound", err)
+	}
+}
+
+// startMoto starts moto_server on a free loopback port with a bucket, and
+// returns the bucket's gocloud URL.
+func startMoto(t *testing.T, bucket string) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Skip("moto_server is not installed (pip install 'moto[server]'): cannot test S3")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, endpoint+"/"+bucket, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 300 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	return fmt.Sprintf("s3://%s?endpoint=%s&region=us-east-1&use_path_style=true&disable_https=true", bucket, endpoint)
+}

@@ -41,7 +41,10 @@ type Config struct {
 	// HeartbeatInterval is what agents are told; a node is unhealthy after
 	// HeartbeatTimeout without a heartbeat.
 	HeartbeatInterval, HeartbeatTimeout time.Duration
-	Log                                 *slog.Logger
+	// DefaultStorageURL is the storage of clusters that name none; empty
+	// means a directory in DataDir (usable by agents on the same machine).
+	DefaultStorageURL string
+	Log               *slog.Logger
 }
 
 // File names in the data directory.
@@ -75,6 +78,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if cfg.DefaultStorageURL == "" {
+		abs, err := filepath.Abs(filepath.Join(cfg.DataDir, "storage"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.DefaultStorageURL = "file://" + abs + "?create_dir=true"
 	}
 	path, err := storePath(cfg)
 	if err != nil {
@@ -110,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	h, err := httpapi.New(ctx, httpapi.Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: pusher, Log: cfg.Log.With("part", "api"),
 		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller,
-		HeartbeatInterval: cfg.HeartbeatInterval,
+		HeartbeatInterval: cfg.HeartbeatInterval, DefaultStorageURL: cfg.DefaultStorageURL,
 		Ready: func(ctx context.Context) error {
 			_, err := st.SecretHash(ctx, "admin")
 			return err

@@ -39,6 +39,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"replicas":         schema.Int64Attribute{MarkdownDescription: doc["replicas"], Computed: true},
 			"memory_limit":     schema.StringAttribute{MarkdownDescription: doc["memory_limit"], Computed: true, CustomType: sizeType},
 			"threads":          schema.Int64Attribute{MarkdownDescription: doc["threads"], Computed: true},
+			"storage_url":      computed("storage_url"),
 			"generation":       schema.Int64Attribute{MarkdownDescription: doc["generation"], Computed: true},
 			"status":           computed("status"),
 			"status_message":   computed("status_message"),

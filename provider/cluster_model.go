@@ -21,6 +21,7 @@ type clusterFields struct {
 	Replicas        types.Int64  `tfsdk:"replicas"`
 	MemoryLimit     canonValue   `tfsdk:"memory_limit"`
 	Threads         types.Int64  `tfsdk:"threads"`
+	StorageURL      types.String `tfsdk:"storage_url"`
 	Generation      types.Int64  `tfsdk:"generation"`
 	Status          types.String `tfsdk:"status"`
 	StatusMessage   types.String `tfsdk:"status_message"`
@@ -36,6 +37,7 @@ var clusterDocs = map[string]string{
 	"replicas":                 fmt.Sprintf("Number of read-only replica nodes beside the primary (0 to %d).", api.MaxReplicas),
 	"memory_limit":             "DuckDB `memory_limit` on every node, such as `512MiB` or `4GB` (" + api.SizeUnitsHelp + "; units are case-insensitive). Any spelling of the same size is the same value: writing `1024MiB` instead of `1GiB` is not a change.",
 	"threads":                  fmt.Sprintf("DuckDB `threads` on every node (1 to %d).", api.MaxThreads),
+	"storage_url":              "Where the cluster's backups go: a gocloud.dev blob URL (`file:///dir`, `s3://bucket?region=...`, `gs://bucket`, `azblob://container`). Credentials come from the agents' environment, never from Terraform. Unset means the control plane's default storage.",
 	"generation":               "Generation of the cluster's spec; bumped by every change.",
 	"status":                   "`ready` when every node runs the newest generation and is healthy; otherwise `pending` (not placed yet), `converging` or `degraded`.",
 	"status_message":           "Why the cluster is not `ready`, if it is not.",
@@ -77,6 +79,7 @@ func (m *clusterFields) spec() api.ClusterSpec {
 		Replicas:    int(m.Replicas.ValueInt64()),
 		MemoryLimit: m.MemoryLimit.ValueString(),
 		Threads:     int(m.Threads.ValueInt64()),
+		StorageURL:  m.StorageURL.ValueString(),
 	}
 }
 
@@ -90,6 +93,7 @@ func (m *clusterFields) set(ctx context.Context, c api.Cluster) diag.Diagnostics
 	m.Replicas = types.Int64Value(int64(c.Spec.Replicas))
 	m.MemoryLimit = newSize(c.Spec.MemoryLimit)
 	m.Threads = types.Int64Value(int64(c.Spec.Threads))
+	m.StorageURL = types.StringValue(c.Spec.StorageURL)
 	m.Generation = types.Int64Value(c.Generation)
 	m.Status = types.StringValue(c.Status.Phase)
 	m.StatusMessage = types.StringValue(c.Status.Message)

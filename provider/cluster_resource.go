@@ -90,6 +90,10 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Default:    int64default.StaticInt64(api.DefaultThreads),
 				Validators: []validator.Int64{int64validator.Between(1, api.MaxThreads)},
 			},
+			"storage_url": schema.StringAttribute{
+				MarkdownDescription: d["storage_url"], Optional: true, Computed: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 			"generation":     schema.Int64Attribute{MarkdownDescription: d["generation"], Computed: true},
 			"status":         schema.StringAttribute{MarkdownDescription: d["status"], Computed: true},
 			"status_message": schema.StringAttribute{MarkdownDescription: d["status_message"], Computed: true},
@@ -128,7 +132,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || plan.Pool.IsUnknown() || plan.Replicas.IsUnknown() ||
-		plan.MemoryLimit.IsUnknown() || plan.Threads.IsUnknown() {
+		plan.MemoryLimit.IsUnknown() || plan.Threads.IsUnknown() || plan.StorageURL.IsUnknown() {
 		return
 	}
 	ps, ss := plan.spec(), state.spec()

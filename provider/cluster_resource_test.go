@@ -88,6 +88,7 @@ func TestAccCluster(t *testing.T) {
 					expect([]any{"id"}, knownvalue.StringExact("analytics")),
 					expect([]any{"memory_limit"}, knownvalue.StringExact("512mib")),
 					expect([]any{"pool"}, knownvalue.StringExact("default")),
+					expect([]any{"storage_url"}, knownvalue.StringRegexp(regexp.MustCompile(`^file:///.*/storage\?create_dir=true$`))),
 					expect([]any{"replicas"}, knownvalue.Int64Exact(0)),
 					expect([]any{"status"}, knownvalue.StringExact("ready")),
 					expect([]any{"status_message"}, knownvalue.StringExact("")),

@@ -46,7 +46,8 @@ wait_file() { # path, process name
   exit 1
 }
 
-launch controlplane controlplane.addr "$bin/duckfleet-controlplane" --listen "$cp_addr" --data-dir "$demo/controlplane"
+launch controlplane controlplane.addr "$bin/duckfleet-controlplane" --listen "$cp_addr" --data-dir "$demo/controlplane" \
+  --default-storage-url "file://$demo/storage?create_dir=true"
 wait_file "$demo/controlplane/controlplane.addr" controlplane
 wait_file "$demo/controlplane/admin.token" controlplane
 mkdir -p "$demo/storage"

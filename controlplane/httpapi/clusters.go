@@ -16,6 +16,9 @@ func (h *Handler) createCluster(c *gin.Context) {
 	if !decode(c, &in) {
 		return
 	}
+	if in.Spec.StorageURL == "" {
+		in.Spec.StorageURL = h.cfg.DefaultStorageURL
+	}
 	if err := in.Normalize(); err != nil {
 		invalid(c, err)
 		return
@@ -66,6 +69,9 @@ func (h *Handler) updateCluster(c *gin.Context) {
 	var in api.ClusterUpdate
 	if !decode(c, &in) {
 		return
+	}
+	if in.Spec.StorageURL == "" {
+		in.Spec.StorageURL = h.cfg.DefaultStorageURL
 	}
 	if err := in.Normalize(); err != nil {
 		invalid(c, err)

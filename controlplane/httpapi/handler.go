@@ -75,6 +75,8 @@ type Config struct {
 	TokenKey ed25519.PrivateKey
 	// Agents reads nodes' query logs.
 	Agents QueryLogReader
+	// DefaultStorageURL is the storage of clusters that name none.
+	DefaultStorageURL string
 	// HeartbeatInterval is the interval agents are told to use.
 	HeartbeatInterval time.Duration
 	// Registry receives the API's metrics; nil means a new registry.

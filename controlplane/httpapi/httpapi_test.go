@@ -53,6 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	h, err := New(t.Context(), Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: p, Log: log,
 		AdminTokenHash: token.Hash(adminTok), JoinTokenHash: token.Hash(joinTok), HeartbeatInterval: time.Second,
+		DefaultStorageURL: "file:///tmp/default",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestClusterCRUD(t *testing.T) {
 	if err := json.Unmarshal(a.body, &c); err != nil {
 		t.Fatal(err)
 	}
-	want := api.ClusterSpec{Pool: "default", MemoryLimit: "512MiB", Threads: 3}
+	want := api.ClusterSpec{Pool: "default", MemoryLimit: "512MiB", Threads: 3, StorageURL: "file:///tmp/default"}
 	if d := cmp.Diff(want, c.Spec); d != "" {
 		t.Errorf("canonical spec (-want +got):\n%s", d)
 	}
@@ -259,7 +260,7 @@ func TestAgentFlow(t *testing.T) {
 	a = f.call("GET", "/v1/agent/config", reg.Credential, "")
 	var cfg api.NodeConfig
 	_ = json.Unmarshal(a.body, &cfg)
-	want := api.NodeConfig{NodeID: reg.NodeID, Cluster: "a", Role: api.RolePrimary, Revision: hbr.Desired, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2},
+	want := api.NodeConfig{NodeID: reg.NodeID, Cluster: "a", Role: api.RolePrimary, Revision: hbr.Desired, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2}, StorageURL: "file:///tmp/default", StoragePrefix: "clusters/a",
 		Access: api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}}
 	if d := cmp.Diff(want, cfg); d != "" {
 		t.Errorf("config (-want +got):\n%s", d)

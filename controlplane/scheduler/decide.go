@@ -129,6 +129,7 @@ func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access
 			cfg.Revision.Generation = c.Generation
 			cfg.Revision.Access = c.AccessGeneration
 			cfg.Settings = api.Settings{MemoryLimit: c.Spec.MemoryLimit, Threads: c.Spec.Threads}
+			cfg.StorageURL, cfg.StoragePrefix = c.Spec.StorageURL, "clusters/"+c.Name
 			cfg.Access = acl[c.Name]
 		}
 		if cfg.Access.Roles == nil {

@@ -148,7 +148,7 @@ func TestConfigs(t *testing.T) {
 	}
 	none := api.AccessConfig{Roles: []api.RoleConfig{}, Users: []api.UserConfig{}}
 	want := map[string]api.NodeConfig{
-		"n1": {NodeID: "n1", Cluster: "a", Role: api.RolePrimary, Revision: api.Revision{Assignment: 2, Generation: 4, Access: 3}, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2},
+		"n1": {NodeID: "n1", Cluster: "a", Role: api.RolePrimary, Revision: api.Revision{Assignment: 2, Generation: 4, Access: 3}, Settings: api.Settings{MemoryLimit: "1GiB", Threads: 2}, StoragePrefix: "clusters/a",
 			Access: api.AccessConfig{
 				Roles: []api.RoleConfig{{Name: "r", Privileges: []string{"SELECT"}, QueryTimeoutMillis: 2000, MaxResultRows: 10}},
 				Users: []api.UserConfig{{Name: "u", TokenHash: "h", Roles: []string{"r"}}},

@@ -38,6 +38,11 @@ type ClusterSpec struct {
 	MemoryLimit string `json:"memory_limit"`
 	// Threads is DuckDB's threads setting on every node.
 	Threads int `json:"threads"`
+	// StorageURL is where the cluster's backups and snapshots go, a
+	// gocloud.dev blob URL (file://, s3://, gs://, azblob://); empty means
+	// the control plane's default. Credentials come from the agents'
+	// environment, never from here.
+	StorageURL string `json:"storage_url"`
 }
 
 // Cluster is a cluster as the API serves it.
@@ -149,6 +154,10 @@ type NodeConfig struct {
 	Role     string   `json:"role"`
 	Revision Revision `json:"revision"`
 	Settings Settings `json:"settings"`
+	// StorageURL is the cluster's storage; the cluster's objects live under
+	// StoragePrefix in it.
+	StorageURL    string `json:"storage_url,omitempty"`
+	StoragePrefix string `json:"storage_prefix,omitempty"`
 	// Access is who may query the node and what they may do.
 	Access AccessConfig `json:"access"`
 }

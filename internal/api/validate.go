@@ -1,8 +1,11 @@
 package api
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 )
 
 var nameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -56,6 +59,11 @@ func (s *ClusterSpec) normalize(v *ValidationError, prefix string) {
 	} else {
 		s.MemoryLimit = FormatSize(n)
 	}
+	if s.StorageURL != "" {
+		if msg := checkStorageURL(s.StorageURL); msg != "" {
+			v.add(prefix+"storage_url", "%s", msg)
+		}
+	}
 	switch {
 	case s.Threads == 0:
 		s.Threads = DefaultThreads
@@ -107,4 +115,25 @@ func checkEndpoint(v *ValidationError, field, s string) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.add(field, "%q is not an http(s) URL with a host", truncate(s))
 	}
+}
+
+// StorageSchemes are the blob URL schemes clusters may use.
+var StorageSchemes = []string{"file", "s3", "gs", "azblob"}
+
+// checkStorageURL returns why u is not a usable storage URL, or "".
+func checkStorageURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q does not parse as a URL", truncate(s))
+	case u.User != nil:
+		return "must not carry credentials: give them to the agents through their environment"
+	case !slices.Contains(StorageSchemes, u.Scheme):
+		return fmt.Sprintf("scheme %q is not supported: use %s", u.Scheme, strings.Join(StorageSchemes, ", "))
+	case u.Scheme == "file" && (u.Path == "" || !strings.HasPrefix(u.Path, "/")):
+		return "a file:// URL needs an absolute path, such as file:///var/lib/duckfleet/storage"
+	case u.Scheme != "file" && u.Host == "":
+		return fmt.Sprintf("a %s:// URL needs a bucket, such as %s://my-bucket", u.Scheme, u.Scheme)
+	}
+	return ""
 }

@@ -46,6 +46,16 @@ func TestClusterCreateNormalize(t *testing.T) {
 			},
 		},
 		{
+			name:    "storage URL",
+			in:      ClusterCreate{Name: "ok", Spec: ClusterSpec{StorageURL: "ftp://x", MemoryLimit: "1GiB"}},
+			wantErr: []FieldError{{"spec.storage_url", `scheme "ftp" is not supported: use file, s3, gs, azblob`}},
+		},
+		{
+			name:    "storage URL with credentials",
+			in:      ClusterCreate{Name: "ok", Spec: ClusterSpec{StorageURL: "s3://key:secret@bucket"}},
+			wantErr: []FieldError{{"spec.storage_url", "must not carry credentials: give them to the agents through their environment"}},
+		},
+		{
 			name:    "memory below minimum",
 			in:      ClusterCreate{Name: "ok", Spec: ClusterSpec{MemoryLimit: "1MB"}},
 			wantErr: []FieldError{{"spec.memory_limit", `"1MB" is below the minimum of 16MiB`}},

@@ -22,6 +22,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Listen, "listen", daemon.Env("DUCKFLEET_LISTEN", "127.0.0.1:8470"), "address to serve on [DUCKFLEET_LISTEN]")
 	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("DUCKFLEET_DATA_DIR", ""), "directory for the store, tokens and keys [DUCKFLEET_DATA_DIR]")
 	fs.StringVar(&cfg.Store, "store", daemon.Env("DUCKFLEET_STORE", ""), "store: empty for a DuckDB file in the data dir, or duckdb:///path [DUCKFLEET_STORE]")
+	fs.StringVar(&cfg.DefaultStorageURL, "default-storage-url", daemon.Env("DUCKFLEET_DEFAULT_STORAGE_URL", ""), "storage of clusters that name none, a gocloud.dev blob URL (default file://<data-dir>/storage) [DUCKFLEET_DEFAULT_STORAGE_URL]")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", interval, "heartbeat interval agents are told to use (default 2s) [DUCKFLEET_HEARTBEAT_INTERVAL]")
 	level := fs.String("log-level", daemon.Env("DUCKFLEET_LOG_LEVEL", "info"), "debug, info, warn or error [DUCKFLEET_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {

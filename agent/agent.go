@@ -70,6 +70,7 @@ type Agent struct {
 	cfg    Config
 	engine *engine.Engine
 	qlog   *querylog.Ring
+	jobs   *jobs
 	kick   chan struct{}
 
 	mu      sync.Mutex // serialises applies and guards the fields below
@@ -101,7 +102,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, engine: eng, qlog: querylog.New(querylog.DefaultSize), kick: make(chan struct{}, 1)}, nil
+	return &Agent{cfg: cfg, engine: eng, qlog: querylog.New(querylog.DefaultSize), jobs: newJobs(), kick: make(chan struct{}, 1)}, nil
 }
 
 // Run registers (once), restores the last applied config, serves the API and
@@ -143,13 +144,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	h := httpapi.New(httpapi.Config{
-		NodeID: id.NodeID, PushKey: pub, Applier: a, Querier: a, QueryLog: a.qlog, Log: log,
+		NodeID: id.NodeID, PushKey: pub, Applier: a, Querier: a, QueryLog: a.qlog, Jobs: a, Log: log,
 		Healthy: a.engine.Ping,
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { a.heartbeatLoop(ctx, log, cp, advertise) })
+	wg.Go(func() { a.runJobs(ctx, log) })
 	err = daemon.ServeListener(ctx, log, ln, filepath.Join(a.cfg.DataDir, AddrFile), h.Router(), 10*time.Second)
 	cancel()
 	wg.Wait()
@@ -283,7 +285,7 @@ func (a *Agent) observe(ctx context.Context, advertise string) api.Observed {
 	a.mu.Lock()
 	o := api.Observed{
 		Endpoint: advertise, Cluster: a.running.Cluster, Role: a.running.Role,
-		Running: a.running.Revision, Error: a.lastErr, Healthy: true,
+		Running: a.running.Revision, Error: a.lastErr, Healthy: true, Jobs: a.jobs.list(),
 	}
 	a.mu.Unlock()
 	if err := a.engine.Ping(ctx); err != nil {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duckfleet/duckfleet/controlplane/backups"
 	"github.com/duckfleet/duckfleet/controlplane/httpapi"
 	"github.com/duckfleet/duckfleet/controlplane/observe"
 	"github.com/duckfleet/duckfleet/controlplane/push"
@@ -63,6 +64,7 @@ type Server struct {
 	handler *httpapi.Handler
 	loop    *scheduler.Loop
 	pusher  *push.Pusher
+	backups *backups.Dispatcher
 }
 
 // New opens the store, bootstraps tokens and keys, and builds the parts.
@@ -117,9 +119,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	pusher := push.New(caller, cfg.Log.With("part", "push"), 32,
 		push.Backoff{Initial: 200 * time.Millisecond, Max: 30 * time.Second})
 	loop := scheduler.NewLoop(st, tracker, pusher, cfg.Log.With("part", "scheduler"), time.Second)
+	dispatcher := backups.New(st, caller, tracker, cfg.Log.With("part", "backups"), cfg.HeartbeatInterval)
 	h, err := httpapi.New(ctx, httpapi.Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: pusher, Log: cfg.Log.With("part", "api"),
-		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller,
+		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller, Backups: dispatcher,
 		HeartbeatInterval: cfg.HeartbeatInterval, DefaultStorageURL: cfg.DefaultStorageURL,
 		Ready: func(ctx context.Context) error {
 			_, err := st.SecretHash(ctx, "admin")
@@ -130,7 +133,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ok = true
-	return &Server{cfg: cfg, store: st, handler: h, loop: loop, pusher: pusher}, nil
+	return &Server{cfg: cfg, store: st, handler: h, loop: loop, pusher: pusher, backups: dispatcher}, nil
 }
 
 func storePath(cfg Config) (string, error) {
@@ -225,6 +228,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.pusher.Run(ctx) })
 	wg.Go(func() { s.loop.Run(ctx) })
+	wg.Go(func() { s.backups.Run(ctx) })
 	err := daemon.ServeListener(ctx, s.cfg.Log, ln, filepath.Join(s.cfg.DataDir, AddrFile), s.handler.Router(), 10*time.Second)
 	cancel()
 	wg.Wait()

@@ -264,3 +264,34 @@ func download(ctx context.Context, b *blob.Bucket, k, file string, want Object) 
 	}
 	return nil
 }
+
+// SHA256 returns the hex SHA-256 of what r holds.
+func SHA256(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Delete removes backup id: its manifest first, so that a half-deleted
+// backup is never listed, then every other object under it. Deleting a
+// backup that is already gone is not an error.
+func Delete(ctx context.Context, b *blob.Bucket, prefix, id string) error {
+	if err := b.Delete(ctx, key(prefix, id, ManifestName)); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return fmt.Errorf("delete the manifest of backup %s: %w", id, err)
+	}
+	it := b.List(&blob.ListOptions{Prefix: key(prefix, id, "") + "/"})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list backup %s: %w", id, err)
+		}
+		if err := b.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return fmt.Errorf("delete %s: %w", obj.Key, err)
+		}
+	}
+}

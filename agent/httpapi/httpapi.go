@@ -35,6 +35,7 @@ type Config struct {
 	Applier  Applier
 	Querier  Querier
 	QueryLog QueryLog
+	Jobs     Jobs
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	// Healthy reports whether the node can serve.
@@ -67,6 +68,8 @@ func (h *Handler) Router() *gin.Engine {
 	r.PUT("/v1/config", h.putConfig)
 	r.POST("/v1/query", h.query)
 	r.GET("/v1/query-log", h.queryLog)
+	r.POST("/v1/backups", h.startBackup)
+	r.DELETE("/v1/backups/:id", h.deleteBackup)
 	r.GET("/healthz", h.healthz)
 	ph := promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{})
 	r.GET("/metrics", func(c *gin.Context) { ph.ServeHTTP(c.Writer, c.Request) })
@@ -84,12 +87,74 @@ type QueryLog interface {
 	Newest(limit int) []api.QueryLogEntry
 }
 
+// signed reads the body of a call from the control plane and checks its
+// signature; it answers 401 and returns false when it does not verify.
+func (h *Handler) signed(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		problem(c, http.StatusBadRequest, "cannot read the body: "+err.Error())
+		return nil, false
+	}
+	target := c.Request.Method + " " + c.Request.URL.RequestURI()
+	if err := api.VerifyRequest(h.cfg.PushKey, h.cfg.NodeID, target, c.GetHeader(api.PushSignatureHeader), body, time.Now()); err != nil {
+		h.cfg.Log.Warn("refused an unsigned or badly signed control-plane call", "target", target, "remote", c.ClientIP(), "err", err)
+		problem(c, http.StatusUnauthorized, "only this node's control plane may call this: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// Jobs runs backup jobs for the control plane.
+type Jobs interface {
+	StartBackup(job api.BackupJob) error
+	DeleteBackup(ctx context.Context, job api.BackupJob) error
+}
+
+func (h *Handler) backupJob(c *gin.Context) (api.BackupJob, bool) {
+	var job api.BackupJob
+	body, ok := h.signed(c)
+	if !ok {
+		return job, false
+	}
+	if err := json.Unmarshal(body, &job); err != nil || job.ID == "" {
+		problem(c, http.StatusBadRequest, "the body is not a backup job")
+		return job, false
+	}
+	return job, true
+}
+
+func (h *Handler) startBackup(c *gin.Context) {
+	job, ok := h.backupJob(c)
+	if !ok {
+		return
+	}
+	if err := h.cfg.Jobs.StartBackup(job); err != nil {
+		problem(c, http.StatusConflict, err.Error())
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": job.ID})
+}
+
+func (h *Handler) deleteBackup(c *gin.Context) {
+	job, ok := h.backupJob(c)
+	if !ok {
+		return
+	}
+	if job.ID != c.Param("id") {
+		problem(c, http.StatusBadRequest, "the job is for another backup")
+		return
+	}
+	if err := h.cfg.Jobs.DeleteBackup(c, job); err != nil {
+		problem(c, http.StatusBadGateway, err.Error())
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
 // queryLog answers the node's recent queries to the control plane only
 // (a signed request); users cannot read it.
 func (h *Handler) queryLog(c *gin.Context) {
-	target := "GET " + c.Request.URL.RequestURI()
-	if err := api.VerifyRequest(h.cfg.PushKey, h.cfg.NodeID, target, c.GetHeader(api.PushSignatureHeader), nil, time.Now()); err != nil {
-		problem(c, http.StatusUnauthorized, "the query log is for this node's control plane: "+err.Error())
+	if _, ok := h.signed(c); !ok {
 		return
 	}
 	limit, _ := strconv.Atoi(c.Query("limit"))
@@ -97,14 +162,8 @@ func (h *Handler) queryLog(c *gin.Context) {
 }
 
 func (h *Handler) putConfig(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
-	if err != nil {
-		problem(c, http.StatusBadRequest, "cannot read the body: "+err.Error())
-		return
-	}
-	if err := api.VerifyPush(h.cfg.PushKey, h.cfg.NodeID, c.GetHeader(api.PushSignatureHeader), body, time.Now()); err != nil {
-		h.cfg.Log.Warn("refused an unsigned or badly signed config push", "remote", c.ClientIP(), "err", err)
-		problem(c, http.StatusUnauthorized, "config pushes must be signed by this node's control plane: "+err.Error())
+	body, ok := h.signed(c)
+	if !ok {
 		return
 	}
 	var cfg api.NodeConfig

@@ -72,6 +72,11 @@ func (h *Handler) heartbeat(c *gin.Context) {
 		h.cfg.Scheduler.Kick()
 	}
 	h.cfg.Desired.Observed(id, in.Running)
+	if h.cfg.Backups != nil {
+		if err := h.cfg.Backups.Observe(c, id, in.Jobs); err != nil {
+			h.cfg.Log.Error("could not record backup progress", "node", id, "err", err)
+		}
+	}
 	h.metrics.heartbeats.Inc()
 	desired := in.Running
 	if cfg, ok := h.cfg.Desired.Desired(id); ok {

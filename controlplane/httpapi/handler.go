@@ -33,6 +33,21 @@ type Store interface {
 	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
 	UpdateAccess(ctx context.Context, cluster, kind, name, spec, secretHash string, ifMatch int64) (store.Access, error)
 	DeleteAccess(ctx context.Context, cluster, kind, name string, ifMatch int64) (int64, error)
+	CreateBackup(ctx context.Context, b store.Backup) (store.Backup, error)
+	GetBackup(ctx context.Context, cluster, id string) (store.Backup, error)
+	ListBackups(ctx context.Context, cluster string) ([]store.Backup, error)
+	DeleteBackup(ctx context.Context, cluster, id string) error
+}
+
+// Backups runs backup jobs and learns how they go.
+type Backups interface {
+	Kick()
+	Observe(ctx context.Context, node string, jobs []api.JobStatus) error
+}
+
+// BackupDeleter deletes a backup's objects through one of its cluster's nodes.
+type BackupDeleter interface {
+	DeleteBackup(ctx context.Context, endpoint, nodeID string, job api.BackupJob) error
 }
 
 // Tracker records and reads heartbeats.
@@ -73,8 +88,12 @@ type Config struct {
 	// query tokens; TokenKey is its private half, which signs query tokens.
 	PushKey  ed25519.PublicKey
 	TokenKey ed25519.PrivateKey
-	// Agents reads nodes' query logs.
-	Agents QueryLogReader
+	// Agents reads nodes' query logs and deletes backups' objects.
+	Agents interface {
+		QueryLogReader
+		BackupDeleter
+	}
+	Backups Backups
 	// DefaultStorageURL is the storage of clusters that name none.
 	DefaultStorageURL string
 	// HeartbeatInterval is the interval agents are told to use.
@@ -153,6 +172,10 @@ func (h *Handler) Router() *gin.Engine {
 	admin.DELETE("/clusters/:cluster/users/:user", h.deleteAccess(store.KindUser))
 	admin.POST("/clusters/:cluster/users/:user/rotate-token", h.rotateUserToken)
 	admin.POST("/clusters/:cluster/users/:user/query-tokens", h.issueQueryToken)
+	admin.POST("/clusters/:cluster/backups", h.createBackup)
+	admin.GET("/clusters/:cluster/backups", h.listBackups)
+	admin.GET("/clusters/:cluster/backups/:backup", h.getBackup)
+	admin.DELETE("/clusters/:cluster/backups/:backup", h.deleteBackup)
 	admin.GET("/nodes", h.listNodes)
 	admin.GET("/nodes/:node", h.getNode)
 	admin.GET("/nodes/:node/query-log", h.nodeQueryLog)

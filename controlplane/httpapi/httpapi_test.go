@@ -27,6 +27,11 @@ const (
 	joinTok  = "dfj_test-join"
 )
 
+type noBackups struct{}
+
+func (noBackups) Kick()                                                  {}
+func (noBackups) Observe(context.Context, string, []api.JobStatus) error { return nil }
+
 type noPush struct{}
 
 func (noPush) PushConfig(context.Context, string, api.NodeConfig) error { return nil }
@@ -53,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 	h, err := New(t.Context(), Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: p, Log: log,
 		AdminTokenHash: token.Hash(adminTok), JoinTokenHash: token.Hash(joinTok), HeartbeatInterval: time.Second,
-		DefaultStorageURL: "file:///tmp/default",
+		DefaultStorageURL: "file:///tmp/default", Backups: noBackups{},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,15 @@ var migrations = []string{
 		updated_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (cluster, kind, name)
 	)`,
+	`CREATE TABLE IF NOT EXISTS backups (
+		cluster VARCHAR NOT NULL,
+		id VARCHAR NOT NULL,
+		labels VARCHAR NOT NULL,
+		status VARCHAR NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (cluster, id)
+	)`,
 	`CREATE TABLE IF NOT EXISTS secrets (
 		name VARCHAR PRIMARY KEY,
 		hash VARCHAR NOT NULL

@@ -187,6 +187,8 @@ type Observed struct {
 	Settings Settings `json:"settings"`
 	// Error is the last apply error, empty when the newest apply succeeded.
 	Error string `json:"error,omitempty"`
+	// Jobs are the node's recent backup jobs.
+	Jobs []JobStatus `json:"jobs,omitempty"`
 }
 
 // HeartbeatRequest is the body of POST /v1/agent/heartbeat.

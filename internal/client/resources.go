@@ -182,3 +182,37 @@ func (c *Client) NodeQueryLog(ctx context.Context, node string, limit int) (api.
 	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/nodes/" + url.PathEscape(node) + "/query-log", query: q, out: &out})
 	return out, err
 }
+
+func backupPath(cluster, id string) string {
+	p := "/v1/clusters/" + url.PathEscape(cluster) + "/backups"
+	if id != "" {
+		p += "/" + url.PathEscape(id)
+	}
+	return p
+}
+
+// CreateBackup asks for an on-demand backup of a cluster.
+func (c *Client) CreateBackup(ctx context.Context, cluster string, in api.BackupCreate) (api.Backup, error) {
+	var out api.Backup
+	err := c.do(ctx, request{method: http.MethodPost, path: backupPath(cluster, ""), in: in, out: &out})
+	return out, err
+}
+
+// GetBackup reads a backup.
+func (c *Client) GetBackup(ctx context.Context, cluster, id string) (api.Backup, error) {
+	var out api.Backup
+	err := c.do(ctx, request{method: http.MethodGet, path: backupPath(cluster, id), out: &out})
+	return out, err
+}
+
+// ListBackups lists a cluster's backups, newest first.
+func (c *Client) ListBackups(ctx context.Context, cluster string) ([]api.Backup, error) {
+	var out api.BackupList
+	err := c.do(ctx, request{method: http.MethodGet, path: backupPath(cluster, ""), out: &out})
+	return out.Items, err
+}
+
+// DeleteBackup deletes a backup and its objects.
+func (c *Client) DeleteBackup(ctx context.Context, cluster, id string) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: backupPath(cluster, id)})
+}

@@ -28,6 +28,11 @@ type Store interface {
 	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
 	UpdateAccess(ctx context.Context, cluster, kind, name, spec, secretHash string, ifMatch int64) (store.Access, error)
 	DeleteAccess(ctx context.Context, cluster, kind, name string, ifMatch int64) (int64, error)
+	CreateBackup(ctx context.Context, b store.Backup) (store.Backup, error)
+	GetBackup(ctx context.Context, cluster, id string) (store.Backup, error)
+	ListBackups(ctx context.Context, cluster string) ([]store.Backup, error)
+	SetBackupStatus(ctx context.Context, cluster, id string, st api.BackupStatus) error
+	DeleteBackup(ctx context.Context, cluster, id string) error
 	PutSecretHash(ctx context.Context, name, hash string) error
 	SecretHash(ctx context.Context, name string) (string, error)
 }
@@ -43,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"NodeAssignment", testNodeAssignment},
 		{"Secrets", testSecrets},
 		{"Access", testAccess},
+		{"Backups", testBackups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,5 +249,44 @@ func testAccess(t *testing.T, s Store) {
 	}
 	if list, _ := s.ListAccess(ctx, "", ""); len(list) != 0 {
 		t.Errorf("deleting the cluster left access objects: %+v", list)
+	}
+}
+
+func testBackups(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := store.Backup{Cluster: "a", ID: "b1", Labels: map[string]string{"k": "v"}, Status: api.BackupStatus{Phase: api.BackupPending}}
+	if _, err := s.CreateBackup(ctx, b); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CreateBackup of a missing cluster = %v, want ErrNotFound", err)
+	}
+	if _, err := s.CreateCluster(ctx, "a", spec1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateBackup(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	b.ID = "b2"
+	if _, err := s.CreateBackup(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	done := api.BackupStatus{Phase: api.BackupComplete, Size: 10, Tables: 2}
+	if err := s.SetBackupStatus(ctx, "a", "b1", done); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetBackup(ctx, "a", "b1")
+	if err != nil || got.Status.Phase != api.BackupComplete || got.Status.Size != 10 || got.Labels["k"] != "v" {
+		t.Errorf("GetBackup = %+v, %v", got, err)
+	}
+	list, err := s.ListBackups(ctx, "a")
+	if err != nil || len(list) != 2 {
+		t.Errorf("ListBackups = %+v, %v", list, err)
+	}
+	if err := s.DeleteBackup(ctx, "a", "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBackup(ctx, "a", "b1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetBackup after delete = %v", err)
+	}
+	if err := s.SetBackupStatus(ctx, "a", "b1", done); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetBackupStatus of a deleted backup = %v", err)
 	}
 }

@@ -1,0 +1,82 @@
+package controlplane_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/duckfleet/duckfleet/internal/client"
+	"github.com/duckfleet/duckfleet/internal/fleettest"
+)
+
+// TestBackupLifecycle takes an on-demand backup through the API on a real
+// agent with file:// storage, checks its objects and manifest, and deletes it.
+func TestBackupLifecycle(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	ctx := t.Context()
+	c := f.Client(t)
+	storageDir := t.TempDir()
+	cl, err := c.CreateCluster(ctx, api.ClusterCreate{Name: "kept", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: "file://" + storageDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRole(ctx, "kept", api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"SELECT", "INSERT", "CREATE"}}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.CreateUser(ctx, "kept", api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		cl, err = c.GetCluster(ctx, "kept")
+		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
+			err = fmt.Errorf("cluster %s", cl.Status.Phase)
+		}
+		return err
+	})
+	for _, q := range []string{"CREATE TABLE t (id INTEGER, v VARCHAR)", "INSERT INTO t SELECT i, 'v' || i FROM range(1000) r(i)"} {
+		if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: q}); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	b, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Labels: map[string]string{"why": "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+		b, err = c.GetBackup(ctx, "kept", b.ID)
+		if err == nil && b.Status.Phase != api.BackupComplete {
+			err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
+		}
+		return err
+	})
+	if b.Status.Tables != 1 || b.Status.Size == 0 || b.Status.ManifestSHA256 == "" || b.Status.BytesDone != b.Status.BytesTotal {
+		t.Errorf("complete backup: %+v", b.Status)
+	}
+	dir := filepath.Join(storageDir, "clusters", "kept", "backups", b.ID)
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Fatalf("no manifest in storage: %v", err)
+	}
+	if list, err := c.ListBackups(ctx, "kept"); err != nil || len(list) != 1 || list[0].Labels["why"] != "test" {
+		t.Errorf("ListBackups = %+v, %v", list, err)
+	}
+	if err := c.DeleteBackup(ctx, "kept", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("objects left after delete: %s", strings.Join(names, ", "))
+	}
+	if _, err := c.GetBackup(ctx, "kept", b.ID); !client.IsNotFound(err) {
+		t.Errorf("GetBackup after delete = %v", err)
+	}
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/duckfleet/duckfleet/controlplane/store"
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/gin-gonic/gin"
+)
+
+func (h *Handler) createBackup(c *gin.Context) {
+	var in api.BackupCreate
+	if c.Request.ContentLength != 0 && !decode(c, &in) {
+		return
+	}
+	if err := in.Normalize(); err != nil {
+		invalid(c, err)
+		return
+	}
+	cluster := c.Param("cluster")
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	b := store.Backup{
+		Cluster: cluster, ID: "bk-" + time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(suffix),
+		Labels: in.Labels, Status: api.BackupStatus{Phase: api.BackupPending},
+	}
+	b, err := h.cfg.Store.CreateBackup(c, b)
+	if err != nil {
+		h.storeError(c, fmt.Sprintf("cluster %q", cluster), err)
+		return
+	}
+	h.cfg.Backups.Kick()
+	c.JSON(http.StatusCreated, backupView(b))
+}
+
+func (h *Handler) listBackups(c *gin.Context) {
+	cluster := c.Param("cluster")
+	list, err := h.cfg.Store.ListBackups(c, cluster)
+	if err != nil {
+		h.storeError(c, "backups", err)
+		return
+	}
+	out := api.BackupList{Items: []api.Backup{}}
+	for _, b := range list {
+		out.Items = append(out.Items, backupView(b))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *Handler) getBackup(c *gin.Context) {
+	cluster, id := c.Param("cluster"), c.Param("backup")
+	b, err := h.cfg.Store.GetBackup(c, cluster, id)
+	if err != nil {
+		h.storeError(c, fmt.Sprintf("backup %q of cluster %q", id, cluster), err)
+		return
+	}
+	c.JSON(http.StatusOK, backupView(b))
+}
+
+// deleteBackup deletes a backup's objects through a healthy node of its
+// cluster, then its record. A backup that never started has no objects.
+func (h *Handler) deleteBackup(c *gin.Context) {
+	cluster, id := c.Param("cluster"), c.Param("backup")
+	what := fmt.Sprintf("backup %q of cluster %q", id, cluster)
+	b, err := h.cfg.Store.GetBackup(c, cluster, id)
+	if err != nil {
+		h.storeError(c, what, err)
+		return
+	}
+	switch b.Status.Phase {
+	case api.BackupRunning:
+		problem(c, http.StatusConflict, "Conflict", what+" is still running; delete it once it completes or fails")
+		return
+	case api.BackupPending:
+	default:
+		nodes, err := h.cfg.Store.ListNodes(c)
+		if err != nil {
+			h.storeError(c, "nodes", err)
+			return
+		}
+		var node *store.Node
+		for i, n := range nodes {
+			if n.Cluster == cluster && h.cfg.Tracker.Healthy(n.ID) {
+				node = &nodes[i]
+				break
+			}
+		}
+		if node == nil {
+			problem(c, http.StatusConflict, "Conflict", fmt.Sprintf("no healthy node of cluster %q can delete the objects of %s (nodes hold the storage credentials); retry when one is up", cluster, what))
+			return
+		}
+		job := api.BackupJob{ID: id, Cluster: cluster, StorageURL: b.Status.StorageURL, StoragePrefix: "clusters/" + cluster}
+		if err := h.cfg.Agents.DeleteBackup(c, node.Endpoint, node.ID, job); err != nil {
+			problem(c, http.StatusBadGateway, "Bad Gateway", "the node could not delete the backup's objects: "+err.Error())
+			return
+		}
+	}
+	if err := h.cfg.Store.DeleteBackup(c, cluster, id); err != nil {
+		h.storeError(c, what, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func backupView(b store.Backup) api.Backup {
+	labels := b.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return api.Backup{Cluster: b.Cluster, ID: b.ID, Labels: labels, Status: b.Status, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+}

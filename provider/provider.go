@@ -126,6 +126,7 @@ func (p *duckfleetProvider) Resources(context.Context) []func() resource.Resourc
 		newClusterResource,
 		newRoleResource,
 		newUserResource,
+		newBackupResource,
 	}
 }
 
@@ -139,6 +140,7 @@ func (p *duckfleetProvider) DataSources(context.Context) []func() datasource.Dat
 	return []func() datasource.DataSource{
 		newClusterDataSource,
 		newNodesDataSource,
+		newBackupsDataSource,
 	}
 }
 

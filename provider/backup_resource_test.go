@@ -1,0 +1,115 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/duckfleet/duckfleet/internal/client"
+	"github.com/duckfleet/duckfleet/internal/fleettest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+func TestAccBackup(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	storage := t.TempDir()
+	cl := f.Client(t)
+	cluster := providerConfig(f) + fmt.Sprintf(`
+resource "duckfleet_cluster" "test" {
+  name        = "safe"
+  storage_url = "file://%[1]s"
+}
+`, storage)
+	withBackup := cluster + `
+resource "duckfleet_backup" "nightly" {
+  cluster = duckfleet_cluster.test.name
+  labels  = { reason = "before-upgrade" }
+}
+
+data "duckfleet_backups" "all" {
+  cluster    = duckfleet_cluster.test.name
+  depends_on = [duckfleet_backup.nightly]
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			matches, _ := filepath.Glob(filepath.Join(storage, "clusters", "safe", "backups", "*", "*"))
+			if len(matches) > 0 {
+				return fmt.Errorf("backup objects left after destroy: %v", matches)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{Config: cluster},
+			{
+				PreConfig: func() { fillCluster(t, cl, "safe") },
+				Config:    withBackup,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("manifest_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("id"), knownvalue.StringRegexp(regexp.MustCompile(`^safe/bk-`))),
+					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups"), knownvalue.ListSizeExact(1)),
+					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "status"), knownvalue.StringExact("complete")),
+					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "labels", "reason"), knownvalue.StringExact("before-upgrade")),
+				},
+			},
+			{
+				ResourceName:            "duckfleet_backup.nightly",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					return s.RootModule().Resources["duckfleet_backup.nightly"].Primary.ID, nil
+				},
+			},
+		},
+	})
+	if entries, err := os.ReadDir(filepath.Join(storage, "clusters", "safe", "backups")); err == nil {
+		for _, e := range entries {
+			if files, _ := os.ReadDir(filepath.Join(storage, "clusters", "safe", "backups", e.Name())); len(files) > 0 {
+				t.Errorf("backup %s still has objects", e.Name())
+			}
+		}
+	}
+}
+
+// fillCluster creates a table with rows in a cluster, through a user made
+// for the purpose.
+func fillCluster(t *testing.T, c *client.Client, cluster string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.CreateRole(ctx, cluster, api.RoleCreate{Name: "loader", Spec: api.RoleSpec{Privileges: []string{"CREATE", "INSERT", "SELECT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.CreateUser(ctx, cluster, api.UserCreate{Name: "loader", Spec: api.UserSpec{Roles: []string{"loader"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, q := range []string{"CREATE TABLE orders (id INTEGER, amount DOUBLE)", "INSERT INTO orders SELECT i, i * 1.5 FROM range(100) r(i)"} {
+		for {
+			cl, err := c.GetCluster(ctx, cluster)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: q})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v", q, err)
+			}
+			time.Sleep(100 * time.Millisecond) // the user is not on the node yet
+		}
+	}
+}

@@ -73,7 +73,8 @@ type Agent struct {
 	jobs   *jobs
 	kick   chan struct{}
 
-	mu      sync.Mutex // serialises applies and guards the fields below
+	applyMu sync.Mutex // serialises applies
+	mu      sync.Mutex // guards the fields below
 	running api.NodeConfig
 	lastErr string
 
@@ -245,22 +246,38 @@ func (a *Agent) setPolicy(cfg api.NodeConfig) {
 // pushes and for pulls; a failure is reported in the next heartbeat and
 // retried when the control plane asks again.
 func (a *Agent) Apply(ctx context.Context, cfg api.NodeConfig) error {
+	// applyMu serialises applies; mu only guards the fields, so heartbeats
+	// go on while a long apply (a restore) runs.
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !cfg.Revision.Newer(a.running.Revision) {
+	running := a.running
+	a.mu.Unlock()
+	if !cfg.Revision.Newer(running.Revision) {
 		return nil
 	}
 	defer a.Kick()
-	if err := a.engine.Apply(ctx, cfg.Cluster, cfg.Settings); err != nil {
+	fail := func(err error) error {
+		a.mu.Lock()
 		a.lastErr = err.Error()
+		a.mu.Unlock()
 		return err
+	}
+	if err := a.engine.Apply(ctx, cfg.Cluster, cfg.Settings); err != nil {
+		return fail(err)
+	}
+	if cfg.Restore != nil && cfg.Cluster != "" && cfg.Revision.Assignment != running.Revision.Assignment {
+		if err := a.restoreBackup(ctx, *cfg.Restore); err != nil {
+			return fail(err)
+		}
 	}
 	b, _ := json.Marshal(cfg)
 	if err := daemon.WriteSecretFile(filepath.Join(a.cfg.DataDir, AppliedFile), b); err != nil {
-		a.lastErr = "save applied config: " + err.Error()
-		return err
+		return fail(fmt.Errorf("save applied config: %w", err))
 	}
+	a.mu.Lock()
 	a.running, a.lastErr = cfg, ""
+	a.mu.Unlock()
 	a.setPolicy(cfg)
 	a.cfg.Log.Info("applied config", "cluster", cfg.Cluster, "role", cfg.Role, "revision", cfg.Revision,
 		"memory_limit", cfg.Settings.MemoryLimit, "threads", cfg.Settings.Threads)

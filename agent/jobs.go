@@ -154,3 +154,22 @@ func (a *Agent) DeleteBackup(ctx context.Context, job api.BackupJob) error {
 	defer b.Close()
 	return backup.Delete(ctx, b, backupsPrefix(job), job.ID)
 }
+
+// restoreBackup loads a backup into the node's (new, empty) database: it
+// verifies every object and the row counts before the database is swapped.
+func (a *Agent) restoreBackup(ctx context.Context, job api.BackupJob) error {
+	if job.StorageURL == "" {
+		return fmt.Errorf("restore: backup %s no longer exists", job.ID)
+	}
+	b, err := storage.Open(ctx, job.StorageURL)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer b.Close()
+	m, err := backup.Restore(ctx, a.engine, b, backupsPrefix(job), job.ID, nil)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	a.cfg.Log.Info("restored backup", "backup", job.ID, "from_cluster", job.Cluster, "tables", len(m.Tables), "bytes", m.Size())
+	return nil
+}

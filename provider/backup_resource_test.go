@@ -20,7 +20,7 @@ import (
 
 func TestAccBackup(t *testing.T) {
 	t.Parallel()
-	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	f := fleettest.Start(t, fleettest.Options{Agents: 2})
 	storage := t.TempDir()
 	cl := f.Client(t)
 	cluster := providerConfig(f) + fmt.Sprintf(`
@@ -61,6 +61,31 @@ data "duckfleet_backups" "all" {
 					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups"), knownvalue.ListSizeExact(1)),
 					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "status"), knownvalue.StringExact("complete")),
 					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "labels", "reason"), knownvalue.StringExact("before-upgrade")),
+				},
+			},
+			{
+				// A new cluster restored from the backup holds the same rows.
+				Config: withBackup + `
+resource "duckfleet_cluster" "copy" {
+  name         = "copy"
+  restore_from = duckfleet_backup.nightly.backup_id
+}
+
+resource "duckfleet_role" "reader" {
+  cluster    = duckfleet_cluster.copy.name
+  name       = "reader"
+  privileges = ["SELECT"]
+}
+
+resource "duckfleet_user" "reader" {
+  cluster = duckfleet_cluster.copy.name
+  name    = "reader"
+  roles   = [duckfleet_role.reader.name]
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
+					restoredRows{},
 				},
 			},
 			{
@@ -111,5 +136,25 @@ func fillCluster(t *testing.T, c *client.Client, cluster string) {
 			}
 			time.Sleep(100 * time.Millisecond) // the user is not on the node yet
 		}
+	}
+}
+
+// restoredRows queries the restored cluster with its reader's token.
+type restoredRows struct{}
+
+func (restoredRows) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	values := map[string]map[string]any{}
+	for _, r := range req.State.Values.RootModule.Resources {
+		values[r.Address] = r.AttributeValues
+	}
+	endpoint, _ := values["duckfleet_cluster.copy"]["primary_endpoint"].(string)
+	tok, _ := values["duckfleet_user.reader"]["token"].(string)
+	res, err := client.Query(ctx, nil, endpoint, tok, api.QueryRequest{SQL: "SELECT count(*), sum(amount) FROM orders"})
+	if err != nil {
+		resp.Error = fmt.Errorf("query the restored cluster: %w", err)
+		return
+	}
+	if got := fmt.Sprint(res.Rows); got != "[[100 7425]]" {
+		resp.Error = fmt.Errorf("the restored cluster holds %s, want [[100 7425]]", got)
 	}
 }

@@ -40,6 +40,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"memory_limit":     schema.StringAttribute{MarkdownDescription: doc["memory_limit"], Computed: true, CustomType: sizeType},
 			"threads":          schema.Int64Attribute{MarkdownDescription: doc["threads"], Computed: true},
 			"storage_url":      computed("storage_url"),
+			"restore_from":     computed("restore_from"),
 			"generation":       schema.Int64Attribute{MarkdownDescription: doc["generation"], Computed: true},
 			"status":           computed("status"),
 			"status_message":   computed("status_message"),

@@ -22,6 +22,7 @@ type clusterFields struct {
 	MemoryLimit     canonValue   `tfsdk:"memory_limit"`
 	Threads         types.Int64  `tfsdk:"threads"`
 	StorageURL      types.String `tfsdk:"storage_url"`
+	RestoreFrom     types.String `tfsdk:"restore_from"`
 	Generation      types.Int64  `tfsdk:"generation"`
 	Status          types.String `tfsdk:"status"`
 	StatusMessage   types.String `tfsdk:"status_message"`
@@ -38,6 +39,7 @@ var clusterDocs = map[string]string{
 	"memory_limit":             "DuckDB `memory_limit` on every node, such as `512MiB` or `4GB` (" + api.SizeUnitsHelp + "; units are case-insensitive). Any spelling of the same size is the same value: writing `1024MiB` instead of `1GiB` is not a change.",
 	"threads":                  fmt.Sprintf("DuckDB `threads` on every node (1 to %d).", api.MaxThreads),
 	"storage_url":              "Where the cluster's backups go: a gocloud.dev blob URL (`file:///dir`, `s3://bucket?region=...`, `gs://bucket`, `azblob://container`). Credentials come from the agents' environment, never from Terraform. Unset means the control plane's default storage.",
+	"restore_from":             "Id of a complete backup (of any cluster, see `duckfleet_backup` and the `duckfleet_backups` data source) the new cluster starts from. Every node loads it, verifies every object's checksum and the row counts, and only then reports the cluster ready. Changing it replaces the cluster.",
 	"generation":               "Generation of the cluster's spec; bumped by every change.",
 	"status":                   "`ready` when every node runs the newest generation and is healthy; otherwise `pending` (not placed yet), `converging` or `degraded`.",
 	"status_message":           "Why the cluster is not `ready`, if it is not.",
@@ -80,6 +82,7 @@ func (m *clusterFields) spec() api.ClusterSpec {
 		MemoryLimit: m.MemoryLimit.ValueString(),
 		Threads:     int(m.Threads.ValueInt64()),
 		StorageURL:  m.StorageURL.ValueString(),
+		RestoreFrom: m.RestoreFrom.ValueString(),
 	}
 }
 
@@ -94,6 +97,10 @@ func (m *clusterFields) set(ctx context.Context, c api.Cluster) diag.Diagnostics
 	m.MemoryLimit = newSize(c.Spec.MemoryLimit)
 	m.Threads = types.Int64Value(int64(c.Spec.Threads))
 	m.StorageURL = types.StringValue(c.Spec.StorageURL)
+	m.RestoreFrom = types.StringNull()
+	if c.Spec.RestoreFrom != "" {
+		m.RestoreFrom = types.StringValue(c.Spec.RestoreFrom)
+	}
 	m.Generation = types.Int64Value(c.Generation)
 	m.Status = types.StringValue(c.Status.Phase)
 	m.StatusMessage = types.StringValue(c.Status.Message)

@@ -90,6 +90,10 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Default:    int64default.StaticInt64(api.DefaultThreads),
 				Validators: []validator.Int64{int64validator.Between(1, api.MaxThreads)},
 			},
+			"restore_from": schema.StringAttribute{
+				MarkdownDescription: d["restore_from"], Optional: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
 			"storage_url": schema.StringAttribute{
 				MarkdownDescription: d["storage_url"], Optional: true, Computed: true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},

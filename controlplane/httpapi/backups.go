@@ -113,3 +113,25 @@ func backupView(b store.Backup) api.Backup {
 	}
 	return api.Backup{Cluster: b.Cluster, ID: b.ID, Labels: labels, Status: b.Status, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
+
+// completeBackup finds a complete backup by id in any cluster, or answers
+// 400 naming spec.restore_from.
+func (h *Handler) completeBackup(c *gin.Context, id string) (store.Backup, bool) {
+	all, err := h.cfg.Store.ListBackups(c, "")
+	if err != nil {
+		h.storeError(c, "backups", err)
+		return store.Backup{}, false
+	}
+	for _, b := range all {
+		if b.ID != id {
+			continue
+		}
+		if b.Status.Phase != api.BackupComplete {
+			invalid(c, &api.ValidationError{Errors: []api.FieldError{{Field: "spec.restore_from", Message: fmt.Sprintf("backup %q is %s, not complete", id, b.Status.Phase)}}})
+			return store.Backup{}, false
+		}
+		return b, true
+	}
+	invalid(c, &api.ValidationError{Errors: []api.FieldError{{Field: "spec.restore_from", Message: fmt.Sprintf("backup %q does not exist", id)}}})
+	return store.Backup{}, false
+}

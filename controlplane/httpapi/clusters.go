@@ -23,6 +23,11 @@ func (h *Handler) createCluster(c *gin.Context) {
 		invalid(c, err)
 		return
 	}
+	if in.Spec.RestoreFrom != "" {
+		if _, ok := h.completeBackup(c, in.Spec.RestoreFrom); !ok {
+			return
+		}
+	}
 	cl, err := h.cfg.Store.CreateCluster(c, in.Name, in.Spec)
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("cluster %q", in.Name), err)
@@ -80,6 +85,13 @@ func (h *Handler) updateCluster(c *gin.Context) {
 	cur, err := h.cfg.Store.GetCluster(c, name)
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("cluster %q", name), err)
+		return
+	}
+	if cur.Spec.RestoreFrom != in.Spec.RestoreFrom {
+		invalid(c, &api.ValidationError{Errors: []api.FieldError{{
+			Field:   "spec.restore_from",
+			Message: fmt.Sprintf("cannot be changed from %q to %q: a cluster is restored once, when it is created; create a new cluster instead", cur.Spec.RestoreFrom, in.Spec.RestoreFrom),
+		}}})
 		return
 	}
 	if cur.Spec.Pool != in.Spec.Pool {

@@ -17,6 +17,7 @@ type Store interface {
 	ListNodes(ctx context.Context) ([]store.Node, error)
 	AssignNode(ctx context.Context, id, fromCluster, cluster, role string) error
 	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
+	ListBackups(ctx context.Context, cluster string) ([]store.Backup, error)
 }
 
 // Health tells whether a node is healthy.
@@ -120,7 +121,11 @@ func (l *Loop) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	configs, err := Configs(clusters, nodes, access)
+	backups, err := l.store.ListBackups(ctx, "")
+	if err != nil {
+		return err
+	}
+	configs, err := Configs(clusters, nodes, access, backups)
 	if err != nil {
 		l.log.Error("some roles or users could not be decoded; they grant nothing", "err", err)
 	}

@@ -43,6 +43,9 @@ type ClusterSpec struct {
 	// the control plane's default. Credentials come from the agents'
 	// environment, never from here.
 	StorageURL string `json:"storage_url"`
+	// RestoreFrom is the id of a complete backup (of any cluster) a new
+	// cluster starts from; it cannot change afterwards.
+	RestoreFrom string `json:"restore_from,omitempty"`
 }
 
 // Cluster is a cluster as the API serves it.
@@ -158,6 +161,9 @@ type NodeConfig struct {
 	// StoragePrefix in it.
 	StorageURL    string `json:"storage_url,omitempty"`
 	StoragePrefix string `json:"storage_prefix,omitempty"`
+	// Restore, when set, is the backup the node loads when it joins the
+	// cluster (a new assignment), before it reports the config as applied.
+	Restore *BackupJob `json:"restore,omitempty"`
 	// Access is who may query the node and what they may do.
 	Access AccessConfig `json:"access"`
 }

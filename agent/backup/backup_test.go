@@ -27,7 +27,7 @@ func (r *rows) Row(v []any) error                { r.data = append(r.data, v); r
 
 func anything(*engine.Statement) error { return nil }
 
-func newEngine(t *testing.T) *engine.Engine {
+func newEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	e, err := engine.New(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -40,7 +40,7 @@ func newEngine(t *testing.T) *engine.Engine {
 	return e
 }
 
-func run(t *testing.T, e *engine.Engine, sql string) [][]any {
+func run(t testing.TB, e *engine.Engine, sql string) [][]any {
 	t.Helper()
 	var r rows
 	if _, err := e.Query(t.Context(), engine.Query{SQL: sql, Authorize: anything}, &r); err != nil {
@@ -72,7 +72,7 @@ var checks = []string{
 	"SELECT count(*) FROM main.empty",
 }
 
-func openBucket(t *testing.T, url string) *blob.Bucket {
+func openBucket(t testing.TB, url string) *blob.Bucket {
 	t.Helper()
 	b, err := storage.Open(t.Context(), url)
 	if err != nil {
@@ -227,3 +227,7 @@ func startMoto(t *testing.T, bucket string) string {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	return fmt.Sprintf("s3://%s?endpoint=%s&region=us-east-1&use_path_style=true&disable_https=true", bucket, endpoint)
 }
+
+func benchEngine(b *testing.B) *engine.Engine           { return newEngine(b) }
+func runB(b *testing.B, e *engine.Engine, sql string)   { run(b, e, sql) }
+func openBucketB(b *testing.B, url string) *blob.Bucket { return openBucket(b, url) }

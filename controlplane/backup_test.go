@@ -80,3 +80,76 @@ func TestBackupLifecycle(t *testing.T) {
 		t.Errorf("GetBackup after delete = %v", err)
 	}
 }
+
+// TestBackupSurvivesAgentKill kills the primary's agent (SIGKILL) in the
+// middle of a backup: the backup is failed and never listed as complete,
+// no manifest is left in storage, and the next backup succeeds.
+func TestBackupSurvivesAgentKill(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	ctx := t.Context()
+	c := f.Client(t)
+	storageDir := t.TempDir()
+	if _, err := c.CreateCluster(ctx, api.ClusterCreate{Name: "killed", Spec: api.ClusterSpec{MemoryLimit: "512MiB", Threads: 2, StorageURL: "file://" + storageDir}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRole(ctx, "killed", api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"CREATE", "SELECT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.CreateUser(ctx, "killed", api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl api.Cluster
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		cl, err = c.GetCluster(ctx, "killed")
+		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
+			err = fmt.Errorf("cluster %s", cl.Status.Phase)
+		}
+		return err
+	})
+	if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{
+		SQL: "CREATE TABLE big AS SELECT i AS id, random() AS r, 'row-' || i AS s FROM range(3000000) t(i)"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.CreateBackup(ctx, "killed", api.BackupCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		b, err = c.GetBackup(ctx, "killed", b.ID)
+		if err == nil && b.Status.Phase != api.BackupRunning {
+			err = fmt.Errorf("backup is %s", b.Status.Phase)
+		}
+		return err
+	})
+	f.Agents[0].Kill(t)
+	f.Agents[0].Restart(t, "agent.addr")
+	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+		b, err = c.GetBackup(ctx, "killed", b.ID)
+		if err == nil && b.Status.Phase != api.BackupFailed && b.Status.Phase != api.BackupComplete {
+			err = fmt.Errorf("backup is still %s", b.Status.Phase)
+		}
+		return err
+	})
+	if b.Status.Phase == api.BackupComplete {
+		t.Skip("the backup finished before the agent was killed; nothing to test on this machine")
+	}
+	if _, err := os.Stat(filepath.Join(storageDir, "clusters", "killed", "backups", b.ID, "manifest.json")); err == nil {
+		t.Error("a killed backup left a manifest")
+	}
+	next, err := c.CreateBackup(ctx, "killed", api.BackupCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 120*time.Second, func(ctx context.Context) error {
+		next, err = c.GetBackup(ctx, "killed", next.ID)
+		if err == nil && next.Status.Phase != api.BackupComplete {
+			err = fmt.Errorf("next backup is %s %s", next.Status.Phase, next.Status.Error)
+		}
+		return err
+	})
+	if next.Status.Tables != 1 {
+		t.Errorf("next backup: %+v", next.Status)
+	}
+}

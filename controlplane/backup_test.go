@@ -153,3 +153,104 @@ func TestBackupSurvivesAgentKill(t *testing.T) {
 		t.Errorf("next backup: %+v", next.Status)
 	}
 }
+
+// readyCluster makes a cluster with one table and waits until it is ready.
+func readyCluster(t *testing.T, f *fleettest.Fleet, name, storageURL string) {
+	t.Helper()
+	ctx := t.Context()
+	c := f.Client(t)
+	if _, err := c.CreateCluster(ctx, api.ClusterCreate{Name: name, Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: storageURL}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRole(ctx, name, api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"CREATE", "INSERT", "SELECT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.CreateUser(ctx, name, api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl api.Cluster
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		cl, err = c.GetCluster(ctx, name)
+		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
+			err = fmt.Errorf("cluster %s", cl.Status.Phase)
+		}
+		return err
+	})
+	if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: "CREATE TABLE t AS SELECT i FROM range(100) r(i)"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackupPolicyPrunes runs a keep_last = 2 policy five times: exactly
+// the two newest backups remain, in the store and in storage.
+func TestBackupPolicyPrunes(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	ctx := t.Context()
+	c := f.Client(t)
+	storageDir := t.TempDir()
+	readyCluster(t, f, "pruned", "file://"+storageDir)
+	if _, err := c.CreateBackupPolicy(ctx, "pruned", api.BackupPolicyCreate{Name: "nightly", Spec: api.BackupPolicySpec{Schedule: "0 3 * * *", KeepLast: 2, Prefix: "nightly"}}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 5 {
+		b, err := c.RunBackupPolicy(ctx, "pruned", "nightly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+			b, err = c.GetBackup(ctx, "pruned", b.ID)
+			if err == nil && b.Status.Phase != api.BackupComplete {
+				err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
+			}
+			return err
+		})
+		ids = append(ids, b.ID)
+	}
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		list, err := c.ListBackups(ctx, "pruned")
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, b := range list {
+			got = append(got, b.ID)
+		}
+		if len(got) != 2 || got[0] != ids[4] || got[1] != ids[3] {
+			return fmt.Errorf("backups %v, want the two newest %v", got, ids[3:])
+		}
+		return nil
+	})
+	manifests, _ := filepath.Glob(filepath.Join(storageDir, "clusters", "pruned", "nightly", "backups", "*", "manifest.json"))
+	if len(manifests) != 2 {
+		t.Errorf("storage holds %d backups, want 2: %v", len(manifests), manifests)
+	}
+	p, err := c.GetBackupPolicy(ctx, "pruned", "nightly")
+	if err != nil || p.Status.Kept != 2 || p.Status.LastBackup != ids[4] || p.Status.LastSuccess == nil {
+		t.Errorf("policy status = %+v, %v", p.Status, err)
+	}
+}
+
+// TestBackupPolicySchedule checks that a policy takes backups on its own.
+func TestBackupPolicySchedule(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	ctx := t.Context()
+	c := f.Client(t)
+	readyCluster(t, f, "timed", "file://"+t.TempDir())
+	if _, err := c.CreateBackupPolicy(ctx, "timed", api.BackupPolicyCreate{Name: "often", Spec: api.BackupPolicySpec{Schedule: "@every 2s", KeepLast: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+		p, err := c.GetBackupPolicy(ctx, "timed", "often")
+		if err == nil && (p.Status.LastRun == nil || p.Status.LastSuccess == nil) {
+			err = fmt.Errorf("policy status %+v", p.Status)
+		}
+		return err
+	})
+	if _, err := c.CreateBackupPolicy(ctx, "timed", api.BackupPolicyCreate{Name: "bad", Spec: api.BackupPolicySpec{Schedule: "every day", KeepLast: 1}}); client.StatusCode(err) != 400 || !strings.Contains(err.Error(), "spec.schedule") {
+		t.Errorf("a bad schedule: %v", err)
+	}
+}

@@ -62,7 +62,7 @@ func (m Manifest) Size() int64 {
 // Engine is the part of the node's engine backups use.
 type Engine interface {
 	SpoolDir(name string) (string, error)
-	Export(ctx context.Context, dir string) (engine.Image, error)
+	Export(ctx context.Context, dir, compression string) (engine.Image, error)
 	Stage(ctx context.Context, dir string, want map[string]int64) (string, error)
 	SwapIn(ctx context.Context, staged string) error
 }
@@ -73,13 +73,13 @@ type Progress func(done, total int64)
 func key(prefix, id, name string) string { return path.Join(prefix, id, name) }
 
 // Create exports the database and uploads it as backup id under prefix.
-func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id string, progress Progress) (Manifest, error) {
+func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id, compression string, progress Progress) (Manifest, error) {
 	dir, err := eng.SpoolDir("backup-" + id)
 	if err != nil {
 		return Manifest{}, err
 	}
 	defer os.RemoveAll(dir)
-	img, err := eng.Export(ctx, dir)
+	img, err := eng.Export(ctx, dir, compression)
 	if err != nil {
 		return Manifest{}, err
 	}

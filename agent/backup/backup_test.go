@@ -87,7 +87,7 @@ func roundTrip(t *testing.T, url string) {
 	fill(t, src)
 	b := openBucket(t, url)
 	var last [2]int64
-	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", func(done, total int64) { last = [2]int64{done, total} })
+	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", "zstd", func(done, total int64) { last = [2]int64{done, total} })
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestCorruptObjectIsRefused(t *testing.T) {
 	run(t, dst, "CREATE TABLE keep (x INTEGER)")
 	run(t, dst, "INSERT INTO keep VALUES (42)")
 	b := openBucket(t, "file://"+dir)
-	m, err := Create(t.Context(), src, b, "p", "c", "b1", nil)
+	m, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,10 +167,10 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	src := newEngine(t)
 	fill(t, src)
 	b := openBucket(t, "file://"+dir)
-	if _, err := Create(t.Context(), src, b, "p", "c", "b1", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(t.Context(), src, b, "p", "c", "b2", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, "p", "c", "b2", "zstd", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "p", "b2", ManifestName)); err != nil {

@@ -38,7 +38,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 		bucket := openBucketB(b, "file://"+filepath.Join(dir, "store")+"?create_dir=true")
 		id := "b" + strconv.Itoa(i)
 		t1 := time.Now()
-		if _, err := Create(b.Context(), src, bucket, "p", "c", id, nil); err != nil {
+		if _, err := Create(b.Context(), src, bucket, "p", "c", id, "zstd", nil); err != nil {
 			b.Fatal(err)
 		}
 		backupRate = size / time.Since(t1).Seconds()

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/duckfleet/duckfleet/internal/api"
 )
 
 // Image is a consistent export of the node's database in the spool.
@@ -36,7 +39,13 @@ func (e *Engine) SpoolDir(name string) (string, error) {
 // Export writes a consistent image of the database (schemas, tables,
 // views, macros, sequences) into the spool directory dir, counting every
 // table's rows in the same transaction.
-func (e *Engine) Export(ctx context.Context, dir string) (Image, error) {
+func (e *Engine) Export(ctx context.Context, dir, compression string) (Image, error) {
+	if compression == "" {
+		compression = "zstd"
+	}
+	if !slices.Contains(api.Compressions, compression) {
+		return Image{}, fmt.Errorf("compression %q is not one of %v", compression, api.Compressions)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.db == nil {
@@ -57,7 +66,7 @@ func (e *Engine) Export(ctx context.Context, dir string) (Image, error) {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	if _, err := conn.ExecContext(ctx, "EXPORT DATABASE "+quote(dir)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+	if _, err := conn.ExecContext(ctx, "EXPORT DATABASE "+quote(dir)+" (FORMAT parquet, COMPRESSION "+compression+")"); err != nil {
 		return img, fmt.Errorf("export database: %w", err)
 	}
 	if img.Tables, err = countRows(ctx, conn); err != nil {

@@ -22,11 +22,16 @@ type Store interface {
 	SetBackupStatus(ctx context.Context, cluster, id string, st api.BackupStatus) error
 	GetCluster(ctx context.Context, name string) (store.Cluster, error)
 	ListNodes(ctx context.Context) ([]store.Node, error)
+	ListAccess(ctx context.Context, cluster, kind string) ([]store.Access, error)
+	SetAccessStatus(ctx context.Context, cluster, kind, name, status string) error
+	CreateBackup(ctx context.Context, b store.Backup) (store.Backup, error)
+	DeleteBackup(ctx context.Context, cluster, id string) error
 }
 
-// Caller starts backup jobs on agents.
+// Caller starts backup jobs on agents and deletes backups' objects.
 type Caller interface {
 	StartBackup(ctx context.Context, endpoint, nodeID string, job api.BackupJob) error
+	DeleteBackup(ctx context.Context, endpoint, nodeID string, job api.BackupJob) error
 }
 
 // Health tells whether a node is healthy.
@@ -81,10 +86,21 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// dispatch starts every pending backup whose cluster has a healthy primary.
+// dispatch runs the policies, then starts every pending backup whose
+// cluster has a healthy primary.
 func (d *Dispatcher) dispatch(ctx context.Context) error {
 	all, err := d.store.ListBackups(ctx, "")
 	if err != nil {
+		return err
+	}
+	nodes, err := d.store.ListNodes(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.runPolicies(ctx, all, nodes, time.Now()); err != nil {
+		return err
+	}
+	if all, err = d.store.ListBackups(ctx, ""); err != nil {
 		return err
 	}
 	running := map[string]string{}
@@ -93,18 +109,12 @@ func (d *Dispatcher) dispatch(ctx context.Context) error {
 		d.running = running
 		d.mu.Unlock()
 	}()
-	var nodes []store.Node
 	for _, b := range all {
 		if b.Status.Phase == api.BackupRunning {
 			running[b.ID] = b.Status.Node
 		}
 		if b.Status.Phase != api.BackupPending {
 			continue
-		}
-		if nodes == nil {
-			if nodes, err = d.store.ListNodes(ctx); err != nil {
-				return err
-			}
 		}
 		c, err := d.store.GetCluster(ctx, b.Cluster)
 		if err != nil {
@@ -115,13 +125,16 @@ func (d *Dispatcher) dispatch(ctx context.Context) error {
 		if !ok || !d.health.Healthy(primary.ID) {
 			continue // waits for a healthy primary
 		}
-		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: c.Spec.StorageURL, StoragePrefix: "clusters/" + b.Cluster}
+		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: c.Spec.StorageURL, StoragePrefix: b.Status.StoragePrefix, Compression: b.Status.Compression}
+		if job.StoragePrefix == "" {
+			job.StoragePrefix = "clusters/" + b.Cluster
+		}
 		if err := d.caller.StartBackup(ctx, primary.Endpoint, primary.ID, job); err != nil {
 			d.log.Warn("could not start a backup; will retry", "backup", b.ID, "node", primary.ID, "err", err)
 			continue
 		}
 		st := b.Status
-		st.Phase, st.Node, st.StorageURL = api.BackupRunning, primary.ID, c.Spec.StorageURL
+		st.Phase, st.Node, st.StorageURL, st.StoragePrefix = api.BackupRunning, primary.ID, c.Spec.StorageURL, job.StoragePrefix
 		if err := d.store.SetBackupStatus(ctx, b.Cluster, b.ID, st); err != nil {
 			return err
 		}

@@ -145,7 +145,11 @@ func (h *Handler) updateAccess(c *gin.Context, kind string, spec any, tok string
 }
 
 func (h *Handler) currentAccess(c *gin.Context, kind string) (store.Access, bool) {
-	name := c.Param(kind)
+	param := kind
+	if kind == "policy" {
+		kind = store.KindBackupPolicy
+	}
+	name := c.Param(param)
 	a, err := h.cfg.Store.GetAccess(c, c.Param("cluster"), kind, name)
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("%s %q in cluster %q", kind, name, c.Param("cluster")), err)

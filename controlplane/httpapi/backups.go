@@ -1,12 +1,11 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/duckfleet/duckfleet/controlplane/backups"
 	"github.com/duckfleet/duckfleet/controlplane/store"
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/gin-gonic/gin"
@@ -22,13 +21,7 @@ func (h *Handler) createBackup(c *gin.Context) {
 		return
 	}
 	cluster := c.Param("cluster")
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	b := store.Backup{
-		Cluster: cluster, ID: "bk-" + time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(suffix),
-		Labels: in.Labels, Status: api.BackupStatus{Phase: api.BackupPending},
-	}
-	b, err := h.cfg.Store.CreateBackup(c, b)
+	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(cluster, in.Labels, nil, time.Now()))
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("cluster %q", cluster), err)
 		return
@@ -93,7 +86,7 @@ func (h *Handler) deleteBackup(c *gin.Context) {
 			problem(c, http.StatusConflict, "Conflict", fmt.Sprintf("no healthy node of cluster %q can delete the objects of %s (nodes hold the storage credentials); retry when one is up", cluster, what))
 			return
 		}
-		job := api.BackupJob{ID: id, Cluster: cluster, StorageURL: b.Status.StorageURL, StoragePrefix: "clusters/" + cluster}
+		job := api.BackupJob{ID: id, Cluster: cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
 		if err := h.cfg.Agents.DeleteBackup(c, node.Endpoint, node.ID, job); err != nil {
 			problem(c, http.StatusBadGateway, "Bad Gateway", "the node could not delete the backup's objects: "+err.Error())
 			return

@@ -150,7 +150,7 @@ func restoreJob(id string, backups []store.Backup) *api.BackupJob {
 	}
 	for _, b := range backups {
 		if b.ID == id {
-			return &api.BackupJob{ID: id, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: "clusters/" + b.Cluster}
+			return &api.BackupJob{ID: id, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
 		}
 	}
 	return &api.BackupJob{ID: id}

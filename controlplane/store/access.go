@@ -8,11 +8,16 @@ import (
 	"time"
 )
 
-// Kinds of access objects.
+// Kinds of objects kept in the access table. Roles and users are what
+// nodes enforce: writing them bumps the cluster's access generation.
+// Backup policies are the control plane's own and bump nothing.
 const (
-	KindRole = "role"
-	KindUser = "user"
+	KindRole         = "role"
+	KindUser         = "user"
+	KindBackupPolicy = "backup-policy"
 )
+
+func bumpsAccess(kind string) bool { return kind == KindRole || kind == KindUser }
 
 // Access is a role or a user of a cluster. Spec is the JSON of its API
 // spec; SecretHash is a user's token hash.
@@ -28,14 +33,48 @@ type Access struct {
 	AccessGeneration int64
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	// Status is the JSON of what the control plane observed (policies).
+	Status string
 }
 
-const accessColumns = `cluster, kind, name, spec, secret_hash, generation, access_generation, created_at, updated_at`
+const accessColumns = `cluster, kind, name, spec, secret_hash, generation, access_generation, created_at, updated_at, status`
 
 func scanAccess(r rowScanner) (Access, error) {
 	var a Access
-	err := r.Scan(&a.Cluster, &a.Kind, &a.Name, &a.Spec, &a.SecretHash, &a.Generation, &a.AccessGeneration, &a.CreatedAt, &a.UpdatedAt)
+	err := r.Scan(&a.Cluster, &a.Kind, &a.Name, &a.Spec, &a.SecretHash, &a.Generation, &a.AccessGeneration, &a.CreatedAt, &a.UpdatedAt, &a.Status)
 	return a, err
+}
+
+// bump bumps the cluster's access generation for kinds that need it, and
+// checks that the cluster exists either way.
+func bump(ctx context.Context, tx *sql.Tx, cluster, kind string) (int64, error) {
+	if bumpsAccess(kind) {
+		return bumpAccess(ctx, tx, cluster)
+	}
+	var gen int64
+	err := tx.QueryRowContext(ctx, `SELECT access_generation FROM clusters WHERE name = ?`, cluster).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("cluster %q: %w", cluster, ErrNotFound)
+	}
+	return gen, err
+}
+
+// SetAccessStatus records an object's observed status (JSON).
+func (s *Store) SetAccessStatus(ctx context.Context, cluster, kind, name, status string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access SET status = ? WHERE cluster = ? AND kind = ? AND name = ?`, status, cluster, kind, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update status of %s %q: %w", kind, name, err)
+	}
+	return nil
 }
 
 // bumpAccess increments a cluster's access generation and returns it, or
@@ -69,13 +108,16 @@ func (s *Store) CreateAccess(ctx context.Context, a Access) (Access, error) {
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		gen, err := bumpAccess(ctx, tx, a.Cluster)
+		gen, err := bump(ctx, tx, a.Cluster, a.Kind)
 		if err != nil {
 			return err
 		}
 		a.AccessGeneration = gen
-		_, err = tx.ExecContext(ctx, `INSERT INTO access (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Cluster, a.Kind, a.Name, a.Spec, a.SecretHash, a.Generation, a.AccessGeneration, a.CreatedAt, a.UpdatedAt)
+		if a.Status == "" {
+			a.Status = "{}"
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO access (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Cluster, a.Kind, a.Name, a.Spec, a.SecretHash, a.Generation, a.AccessGeneration, a.CreatedAt, a.UpdatedAt, a.Status)
 		return err
 	})
 	if err != nil {
@@ -138,7 +180,7 @@ func (s *Store) UpdateAccess(ctx context.Context, cluster, kind, name, spec, sec
 		if secretHash != "" {
 			a.SecretHash = secretHash
 		}
-		if a.AccessGeneration, err = bumpAccess(ctx, tx, cluster); err != nil {
+		if a.AccessGeneration, err = bump(ctx, tx, cluster, kind); err != nil {
 			return err
 		}
 		a.UpdatedAt = s.now()
@@ -164,7 +206,7 @@ func (s *Store) DeleteAccess(ctx context.Context, cluster, kind, name string, if
 		if ifMatch != 0 && cur.Generation != ifMatch {
 			return &StaleError{Stored: cur.Generation, Expected: ifMatch}
 		}
-		if gen, err = bumpAccess(ctx, tx, cluster); err != nil {
+		if gen, err = bump(ctx, tx, cluster, kind); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM access WHERE cluster = ? AND kind = ? AND name = ?`, cluster, kind, name)

@@ -94,6 +94,7 @@ var migrations = []string{
 		access_generation BIGINT NOT NULL,
 		created_at TIMESTAMP NOT NULL,
 		updated_at TIMESTAMP NOT NULL,
+		status VARCHAR NOT NULL DEFAULT '{}',
 		PRIMARY KEY (cluster, kind, name)
 	)`,
 	`CREATE TABLE IF NOT EXISTS backups (

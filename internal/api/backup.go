@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,10 +26,13 @@ type BackupStatus struct {
 	Phase string `json:"phase"`
 	// Node is the node that takes the backup.
 	Node string `json:"node,omitempty"`
-	// StorageURL is the storage the backup was written to.
-	StorageURL string `json:"storage_url,omitempty"`
-	BytesDone  int64  `json:"bytes_done"`
-	BytesTotal int64  `json:"bytes_total"`
+	// StorageURL and StoragePrefix are where the backup was written;
+	// Compression is its Parquet codec.
+	StorageURL    string `json:"storage_url,omitempty"`
+	StoragePrefix string `json:"storage_prefix,omitempty"`
+	Compression   string `json:"compression,omitempty"`
+	BytesDone     int64  `json:"bytes_done"`
+	BytesTotal    int64  `json:"bytes_total"`
 	// Size, Tables, Location and ManifestSHA256 are set when complete.
 	Size           int64      `json:"size"`
 	Tables         int        `json:"tables"`
@@ -82,6 +87,8 @@ type BackupJob struct {
 	Cluster       string `json:"cluster"`
 	StorageURL    string `json:"storage_url"`
 	StoragePrefix string `json:"storage_prefix"`
+	// Compression is the Parquet codec; empty means zstd.
+	Compression string `json:"compression,omitempty"`
 }
 
 // JobStatus is a node's report of one job, in its heartbeats.
@@ -95,4 +102,93 @@ type JobStatus struct {
 	Location       string `json:"location,omitempty"`
 	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
 	Error          string `json:"error,omitempty"`
+}
+
+// Compressions are the Parquet codecs a backup may use.
+var Compressions = []string{"zstd", "snappy", "gzip", "uncompressed"}
+
+// BackupPolicySpec is the desired state of a backup policy.
+type BackupPolicySpec struct {
+	// Schedule is a cron expression (5 fields, or @daily, @every 1h, ...),
+	// in UTC; the control plane checks it.
+	Schedule string `json:"schedule"`
+	// KeepLast keeps the newest N complete backups of the policy.
+	KeepLast int `json:"keep_last,omitempty"`
+	// KeepWithin keeps complete backups younger than this duration.
+	KeepWithin string `json:"keep_within,omitempty"`
+	// Prefix puts the policy's backups under clusters/<cluster>/<prefix>/.
+	Prefix string `json:"prefix,omitempty"`
+	// Compression is the Parquet codec, zstd by default.
+	Compression string `json:"compression"`
+}
+
+// BackupPolicyStatus is how a policy has run.
+type BackupPolicyStatus struct {
+	LastRun     *time.Time `json:"last_run,omitempty"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	LastBackup  string     `json:"last_backup,omitempty"`
+	Kept        int        `json:"kept"`
+}
+
+// BackupPolicy is a policy as the API serves it.
+type BackupPolicy struct {
+	Cluster    string             `json:"cluster"`
+	Name       string             `json:"name"`
+	Spec       BackupPolicySpec   `json:"spec"`
+	Status     BackupPolicyStatus `json:"status"`
+	Generation int64              `json:"generation"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+}
+
+// BackupPolicyCreate is the body of POST /v1/clusters/{cluster}/backup-policies.
+type BackupPolicyCreate struct {
+	Name string           `json:"name"`
+	Spec BackupPolicySpec `json:"spec"`
+}
+
+// BackupPolicyUpdate is the body of PUT .../backup-policies/{name}.
+type BackupPolicyUpdate struct {
+	Spec BackupPolicySpec `json:"spec"`
+}
+
+// BackupPolicyList is the answer of GET .../backup-policies.
+type BackupPolicyList struct {
+	Items []BackupPolicy `json:"items"`
+}
+
+var prefixRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$`)
+
+// Normalize validates a policy spec, except its schedule (which the
+// control plane parses), and writes it in canonical form.
+func (s *BackupPolicySpec) Normalize(prefix string) error {
+	var v ValidationError
+	if s.Schedule == "" {
+		v.add(prefix+"schedule", "is required: a cron expression such as \"0 3 * * *\" or @daily")
+	}
+	if s.KeepLast < 0 {
+		v.add(prefix+"keep_last", "%d is negative", s.KeepLast)
+	}
+	if s.KeepWithin != "" {
+		d, err := time.ParseDuration(s.KeepWithin)
+		if err != nil || d <= 0 {
+			v.add(prefix+"keep_within", "%q is not a positive duration such as \"168h\"", truncate(s.KeepWithin))
+		} else {
+			s.KeepWithin = FormatDuration(d)
+		}
+	}
+	if s.KeepLast == 0 && s.KeepWithin == "" && len(v.Errors) == 0 {
+		v.add(prefix+"keep_last", "set keep_last or keep_within (or both): a policy must say which backups to keep")
+	}
+	if s.Prefix != "" && (len(s.Prefix) > 200 || !prefixRE.MatchString(s.Prefix)) {
+		v.add(prefix+"prefix", "%q is not a key prefix of lower-case words separated by /", truncate(s.Prefix))
+	}
+	if s.Compression == "" {
+		s.Compression = "zstd"
+	}
+	if !slices.Contains(Compressions, s.Compression) {
+		v.add(prefix+"compression", "%q is not one of %s", truncate(s.Compression), strings.Join(Compressions, ", "))
+	}
+	return v.err()
 }

@@ -216,3 +216,32 @@ func (c *Client) ListBackups(ctx context.Context, cluster string) ([]api.Backup,
 func (c *Client) DeleteBackup(ctx context.Context, cluster, id string) error {
 	return c.do(ctx, request{method: http.MethodDelete, path: backupPath(cluster, id)})
 }
+
+func policyPath(cluster, name string) string {
+	p := "/v1/clusters/" + url.PathEscape(cluster) + "/backup-policies"
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+	}
+	return p
+}
+
+// CreateBackupPolicy creates a backup policy.
+func (c *Client) CreateBackupPolicy(ctx context.Context, cluster string, in api.BackupPolicyCreate) (api.BackupPolicy, error) {
+	var out api.BackupPolicy
+	err := c.do(ctx, request{method: http.MethodPost, path: policyPath(cluster, ""), in: in, out: &out})
+	return out, err
+}
+
+// GetBackupPolicy reads a backup policy.
+func (c *Client) GetBackupPolicy(ctx context.Context, cluster, name string) (api.BackupPolicy, error) {
+	var out api.BackupPolicy
+	err := c.do(ctx, request{method: http.MethodGet, path: policyPath(cluster, name), out: &out})
+	return out, err
+}
+
+// RunBackupPolicy takes one of the policy's backups now.
+func (c *Client) RunBackupPolicy(ctx context.Context, cluster, name string) (api.Backup, error) {
+	var out api.Backup
+	err := c.do(ctx, request{method: http.MethodPost, path: policyPath(cluster, name) + "/run", out: &out})
+	return out, err
+}

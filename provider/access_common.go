@@ -43,12 +43,17 @@ func waitAccess(ctx context.Context, c *client.Client, cluster string, gen int64
 
 // accessWriteError reports a failed write of a role or user.
 func accessWriteError(diags *diag.Diagnostics, verb, kind, cluster, name string, generation int64, err error) {
-	title := strings.ToUpper(kind[:1]) + kind[1:]
+	words := strings.Split(kind, "_")
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	title := strings.Join(words, " ")
+	kindWords := strings.ReplaceAll(kind, "_", " ")
 	switch client.StatusCode(err) {
 	case http.StatusConflict:
-		diags.AddError(title+" Already Exists", fmt.Sprintf("A %s named %q already exists in cluster %q. %s", kind, name, cluster, importHint("duckfleet_"+kind, accessID(cluster, name))))
+		diags.AddError(title+" Already Exists", fmt.Sprintf("A %s named %q already exists in cluster %q. %s", kindWords, name, cluster, importHint("duckfleet_"+kind, accessID(cluster, name))))
 	case http.StatusPreconditionFailed:
-		diags.AddError(title+" Changed Outside Terraform", fmt.Sprintf("The %s %q of cluster %q was changed by someone else after Terraform last read it (generation %d). Run terraform plan again, then apply.\n\n%s", kind, name, cluster, generation, apiDetail(err)))
+		diags.AddError(title+" Changed Outside Terraform", fmt.Sprintf("The %s %q of cluster %q was changed by someone else after Terraform last read it (generation %d). Run terraform plan again, then apply.\n\n%s", kindWords, name, cluster, generation, apiDetail(err)))
 	default:
 		diags.AddError(fmt.Sprintf("Unable to %s %s", verb, title), apiDetail(err))
 	}

@@ -127,6 +127,7 @@ func (p *duckfleetProvider) Resources(context.Context) []func() resource.Resourc
 		newRoleResource,
 		newUserResource,
 		newBackupResource,
+		newBackupPolicyResource,
 	}
 }
 

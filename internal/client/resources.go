@@ -245,3 +245,15 @@ func (c *Client) RunBackupPolicy(ctx context.Context, cluster, name string) (api
 	err := c.do(ctx, request{method: http.MethodPost, path: policyPath(cluster, name) + "/run", out: &out})
 	return out, err
 }
+
+// UpdateBackupPolicy replaces a policy's spec, conditionally on ifMatch when non-zero.
+func (c *Client) UpdateBackupPolicy(ctx context.Context, cluster, name string, in api.BackupPolicyUpdate, ifMatch int64) (api.BackupPolicy, error) {
+	var out api.BackupPolicy
+	err := c.do(ctx, request{method: http.MethodPut, path: policyPath(cluster, name), ifMatch: ifMatch, in: in, out: &out})
+	return out, err
+}
+
+// DeleteBackupPolicy deletes a policy (its backups stay).
+func (c *Client) DeleteBackupPolicy(ctx context.Context, cluster, name string, ifMatch int64) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: policyPath(cluster, name), ifMatch: ifMatch})
+}

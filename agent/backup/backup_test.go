@@ -1,21 +1,17 @@
 package backup
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/duckfleet/duckfleet/agent/engine"
 	"github.com/duckfleet/duckfleet/agent/storage"
 	"github.com/duckfleet/duckfleet/internal/api"
+	"github.com/duckfleet/duckfleet/internal/fleettest"
 	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
 )
@@ -121,7 +117,10 @@ func TestRoundTripFile(t *testing.T) {
 // TestRoundTripS3 runs against a real S3-protocol server (moto) on loopback.
 // Not parallel: the AWS credentials come from the environment.
 func TestRoundTripS3(t *testing.T) {
-	roundTrip(t, startMoto(t, "backups"))
+	url := fleettest.StartMoto(t, "backups")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	roundTrip(t, url)
 }
 
 func TestCorruptObjectIsRefused(t *testing.T) {
@@ -186,46 +185,6 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	if _, err := Restore(t.Context(), newEngine(t), b, "p", "b2", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Restore of a backup without manifest = %v, want ErrNotFound", err)
 	}
-}
-
-// startMoto starts moto_server on a free loopback port with a bucket, and
-// returns the bucket's gocloud URL.
-func startMoto(t *testing.T, bucket string) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Skip("moto_server is not installed (pip install 'moto[server]'): cannot test S3")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, endpoint+"/"+bucket, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 300 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	return fmt.Sprintf("s3://%s?endpoint=%s&region=us-east-1&use_path_style=true&disable_https=true", bucket, endpoint)
 }
 
 func benchEngine(b *testing.B) *engine.Engine           { return newEngine(b) }

@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,7 +238,10 @@ type Fleet struct {
 	Agents       []*Process
 	AdminToken   string
 	JoinToken    string
-	interval     time.Duration
+	// S3URL is the gocloud URL of the moto bucket (Options.S3).
+	S3URL    string
+	agentEnv []string
+	interval time.Duration
 }
 
 // Options shape a fleet.
@@ -245,6 +250,9 @@ type Options struct {
 	Agents int
 	// HeartbeatInterval defaults to 300ms, so tests converge quickly.
 	HeartbeatInterval time.Duration
+	// S3 starts a moto_server on loopback with a bucket, gives the agents
+	// its credentials, and sets Fleet.S3URL.
+	S3 bool
 }
 
 // Start starts a control plane and opts.Agents agents, and waits until
@@ -258,6 +266,10 @@ func Start(t testing.TB, opts Options) *Fleet {
 	}
 	dir := t.TempDir()
 	f := &Fleet{dir: dir, AdminToken: "dfa_fleettest-admin-" + randomSuffix(), JoinToken: "dfj_fleettest-join-" + randomSuffix(), interval: opts.HeartbeatInterval}
+	if opts.S3 {
+		f.S3URL = StartMoto(t, "fleet")
+		f.agentEnv = []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"}
+	}
 	f.ControlPlane = start(t, "controlplane", filepath.Join(bins, ControlPlaneBinary), filepath.Join(dir, "controlplane"), "controlplane.addr",
 		[]string{"DUCKFLEET_ADMIN_TOKEN=" + f.AdminToken, "DUCKFLEET_JOIN_TOKEN=" + f.JoinToken},
 		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "controlplane"),
@@ -279,7 +291,7 @@ func (f *Fleet) AddAgent(t testing.TB, pool string) *Process {
 	if err := os.WriteFile(joinFile, []byte(f.JoinToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, name, filepath.Join(Binaries(t), AgentBinary), filepath.Join(f.dir, name), "agent.addr", nil,
+	a := start(t, name, filepath.Join(Binaries(t), AgentBinary), filepath.Join(f.dir, name), "agent.addr", f.agentEnv,
 		"--controlplane", f.ControlPlane.URL, "--join-token-file", joinFile, "--pool", pool,
 		"--data-dir", filepath.Join(f.dir, name), "--listen", "127.0.0.1:0", "--log-level", "debug")
 	f.Agents = append(f.Agents, a)
@@ -336,4 +348,43 @@ func (f *Fleet) Eventually(t testing.TB, timeout time.Duration, check func(ctx c
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// StartMoto starts moto_server (an S3-protocol server) on a free loopback
+// port with one bucket, stops it when the test ends, and returns the
+// bucket's gocloud.dev URL. The credentials are test/test.
+func StartMoto(t testing.TB, bucket string) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Fatalf("moto_server is not installed (pip install 'moto[server]'): %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodPut, endpoint+"/"+bucket, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 300 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer within 30s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Sprintf("s3://%s?endpoint=%s&region=us-east-1&use_path_style=true&disable_https=true", bucket, endpoint)
 }

@@ -138,6 +138,17 @@ func TestBackupSurvivesAgentKill(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(storageDir, "clusters", "killed", "backups", b.ID, "manifest.json")); err == nil {
 		t.Error("a killed backup left a manifest")
 	}
+	// What it uploaded before it died is cleaned up.
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		b, err = c.GetBackup(ctx, "killed", b.ID)
+		if err == nil && !b.Status.Cleaned {
+			err = fmt.Errorf("the failed backup is not cleaned up yet")
+		}
+		return err
+	})
+	if left, _ := filepath.Glob(filepath.Join(storageDir, "clusters", "killed", "backups", b.ID, "*")); len(left) > 0 {
+		t.Errorf("a cleaned-up backup left objects: %v", left)
+	}
 	next, err := c.CreateBackup(ctx, "killed", api.BackupCreate{})
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,9 @@ func (d *Dispatcher) dispatch(ctx context.Context) error {
 		if b.Status.Phase == api.BackupRunning {
 			running[b.ID] = b.Status.Node
 		}
+		if b.Status.Phase == api.BackupFailed && b.Status.StorageURL != "" && !b.Status.Cleaned {
+			d.cleanUp(ctx, b, nodes)
+		}
 		if b.Status.Phase != api.BackupPending {
 			continue
 		}
@@ -218,4 +221,26 @@ func (d *Dispatcher) Observe(ctx context.Context, node string, jobs []api.JobSta
 		}
 	}
 	return nil
+}
+
+// cleanUp deletes what a failed backup left in storage (it has no
+// manifest, so it was never listed) and keeps the record, so its error
+// stays visible.
+func (d *Dispatcher) cleanUp(ctx context.Context, b store.Backup, nodes []store.Node) {
+	for _, n := range nodes {
+		if n.Cluster != b.Cluster || !d.health.Healthy(n.ID) {
+			continue
+		}
+		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
+		if err := d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job); err != nil {
+			d.log.Warn("could not clean up a failed backup; will retry", "backup", b.ID, "err", err)
+			return
+		}
+		st := b.Status
+		st.Cleaned = true
+		if err := d.store.SetBackupStatus(ctx, b.Cluster, b.ID, st); err != nil {
+			d.log.Error("could not record a cleaned-up backup", "backup", b.ID, "err", err)
+		}
+		return
+	}
 }

@@ -40,6 +40,8 @@ type BackupStatus struct {
 	ManifestSHA256 string     `json:"manifest_sha256,omitempty"`
 	Error          string     `json:"error,omitempty"`
 	CompletedAt    *time.Time `json:"completed_at,omitempty"`
+	// Cleaned says the objects a failed backup left were deleted.
+	Cleaned bool `json:"cleaned,omitempty"`
 }
 
 // Backup is an on-demand backup as the API serves it.

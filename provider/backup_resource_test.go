@@ -65,24 +65,7 @@ data "duckfleet_backups" "all" {
 			},
 			{
 				// A new cluster restored from the backup holds the same rows.
-				Config: withBackup + `
-resource "duckfleet_cluster" "copy" {
-  name         = "copy"
-  restore_from = duckfleet_backup.nightly.backup_id
-}
-
-resource "duckfleet_role" "reader" {
-  cluster    = duckfleet_cluster.copy.name
-  name       = "reader"
-  privileges = ["SELECT"]
-}
-
-resource "duckfleet_user" "reader" {
-  cluster = duckfleet_cluster.copy.name
-  name    = "reader"
-  roles   = [duckfleet_role.reader.name]
-}
-`,
+				Config: withBackup + restoredClusterConfig,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
 					restoredRows{},
@@ -158,3 +141,24 @@ func (restoredRows) CheckState(ctx context.Context, req statecheck.CheckStateReq
 		resp.Error = fmt.Errorf("the restored cluster holds %s, want [[100 7425]]", got)
 	}
 }
+
+// restoredClusterConfig declares a cluster restored from
+// duckfleet_backup.nightly and a user to read it.
+const restoredClusterConfig = `
+resource "duckfleet_cluster" "copy" {
+  name         = "copy"
+  restore_from = duckfleet_backup.nightly.backup_id
+}
+
+resource "duckfleet_role" "reader" {
+  cluster    = duckfleet_cluster.copy.name
+  name       = "reader"
+  privileges = ["SELECT"]
+}
+
+resource "duckfleet_user" "reader" {
+  cluster = duckfleet_cluster.copy.name
+  name    = "reader"
+  roles   = [duckfleet_role.reader.name]
+}
+`

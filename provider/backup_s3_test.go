@@ -40,24 +40,7 @@ resource "duckfleet_backup" "nightly" {
 				},
 			},
 			{
-				Config: withBackup + `
-resource "duckfleet_cluster" "copy" {
-  name         = "copy"
-  restore_from = duckfleet_backup.nightly.backup_id
-}
-
-resource "duckfleet_role" "reader" {
-  cluster    = duckfleet_cluster.copy.name
-  name       = "reader"
-  privileges = ["SELECT"]
-}
-
-resource "duckfleet_user" "reader" {
-  cluster = duckfleet_cluster.copy.name
-  name    = "reader"
-  roles   = [duckfleet_role.reader.name]
-}
-`,
+				Config: withBackup + restoredClusterConfig,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
 					restoredRows{},

@@ -6,6 +6,7 @@ package backups
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -223,24 +224,49 @@ func (d *Dispatcher) Observe(ctx context.Context, node string, jobs []api.JobSta
 	return nil
 }
 
-// cleanUp deletes what a failed backup left in storage (it has no
-// manifest, so it was never listed) and keeps the record, so its error
-// stays visible.
-func (d *Dispatcher) cleanUp(ctx context.Context, b store.Backup, nodes []store.Node) {
+// deleteObjects deletes a backup's objects through a healthy node of its
+// cluster (nodes hold the storage credentials). A backup that never
+// started has none.
+func (d *Dispatcher) deleteObjects(ctx context.Context, b store.Backup, nodes []store.Node) error {
+	if b.Status.StorageURL == "" {
+		return nil
+	}
 	for _, n := range nodes {
 		if n.Cluster != b.Cluster || !d.health.Healthy(n.ID) {
 			continue
 		}
 		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
-		if err := d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job); err != nil {
-			d.log.Warn("could not clean up a failed backup; will retry", "backup", b.ID, "err", err)
-			return
-		}
-		st := b.Status
-		st.Cleaned = true
-		if err := d.store.SetBackupStatus(ctx, b.Cluster, b.ID, st); err != nil {
-			d.log.Error("could not record a cleaned-up backup", "backup", b.ID, "err", err)
-		}
+		return d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job)
+	}
+	return fmt.Errorf("no healthy node of cluster %q can delete the objects of backup %s (nodes hold the storage credentials); retry when one is up", b.Cluster, b.ID)
+}
+
+// ErrRunning is a backup that cannot be deleted yet.
+var ErrRunning = errors.New("the backup is still running; delete it once it completes or fails")
+
+// Delete deletes a backup's objects and then its record.
+func (d *Dispatcher) Delete(ctx context.Context, b store.Backup) error {
+	if b.Status.Phase == api.BackupRunning {
+		return ErrRunning
+	}
+	nodes, err := d.store.ListNodes(ctx)
+	if err != nil {
+		return err
+	}
+	return d.deleteBackup(ctx, d.store, b, nodes)
+}
+
+// cleanUp deletes what a failed backup left in storage (it has no
+// manifest, so it was never listed) and keeps the record, so its error
+// stays visible.
+func (d *Dispatcher) cleanUp(ctx context.Context, b store.Backup, nodes []store.Node) {
+	if err := d.deleteObjects(ctx, b, nodes); err != nil {
+		d.log.Warn("could not clean up a failed backup; will retry", "backup", b.ID, "err", err)
 		return
+	}
+	st := b.Status
+	st.Cleaned = true
+	if err := d.store.SetBackupStatus(ctx, b.Cluster, b.ID, st); err != nil {
+		d.log.Error("could not record a cleaned-up backup", "backup", b.ID, "err", err)
 	}
 }

@@ -126,18 +126,10 @@ func (d *Dispatcher) prune(ctx context.Context, ps Store, p store.Access, spec a
 	return st
 }
 
-// deleteBackup deletes a backup's objects through a healthy node of its
-// cluster, then its record.
+// deleteBackup deletes a backup's objects, then its record.
 func (d *Dispatcher) deleteBackup(ctx context.Context, ps Store, b store.Backup, nodes []store.Node) error {
-	for _, n := range nodes {
-		if n.Cluster != b.Cluster || !d.health.Healthy(n.ID) {
-			continue
-		}
-		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
-		if err := d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job); err != nil {
-			return err
-		}
-		return ps.DeleteBackup(ctx, b.Cluster, b.ID)
+	if err := d.deleteObjects(ctx, b, nodes); err != nil {
+		return err
 	}
-	return fmt.Errorf("no healthy node of cluster %q", b.Cluster)
+	return ps.DeleteBackup(ctx, b.Cluster, b.ID)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -55,7 +56,7 @@ func (h *Handler) getBackup(c *gin.Context) {
 }
 
 // deleteBackup deletes a backup's objects through a healthy node of its
-// cluster, then its record. A backup that never started has no objects.
+// cluster, then its record.
 func (h *Handler) deleteBackup(c *gin.Context) {
 	cluster, id := c.Param("cluster"), c.Param("backup")
 	what := fmt.Sprintf("backup %q of cluster %q", id, cluster)
@@ -64,39 +65,16 @@ func (h *Handler) deleteBackup(c *gin.Context) {
 		h.storeError(c, what, err)
 		return
 	}
-	switch b.Status.Phase {
-	case api.BackupRunning:
-		problem(c, http.StatusConflict, "Conflict", what+" is still running; delete it once it completes or fails")
-		return
-	case api.BackupPending:
-	default:
-		nodes, err := h.cfg.Store.ListNodes(c)
-		if err != nil {
-			h.storeError(c, "nodes", err)
-			return
-		}
-		var node *store.Node
-		for i, n := range nodes {
-			if n.Cluster == cluster && h.cfg.Tracker.Healthy(n.ID) {
-				node = &nodes[i]
-				break
-			}
-		}
-		if node == nil {
-			problem(c, http.StatusConflict, "Conflict", fmt.Sprintf("no healthy node of cluster %q can delete the objects of %s (nodes hold the storage credentials); retry when one is up", cluster, what))
-			return
-		}
-		job := api.BackupJob{ID: id, Cluster: cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
-		if err := h.cfg.Agents.DeleteBackup(c, node.Endpoint, node.ID, job); err != nil {
-			problem(c, http.StatusBadGateway, "Bad Gateway", "the node could not delete the backup's objects: "+err.Error())
-			return
-		}
-	}
-	if err := h.cfg.Store.DeleteBackup(c, cluster, id); err != nil {
+	switch err := h.cfg.Backups.Delete(c, b); {
+	case errors.Is(err, backups.ErrRunning):
+		problem(c, http.StatusConflict, "Conflict", what+": "+err.Error())
+	case errors.Is(err, store.ErrNotFound):
 		h.storeError(c, what, err)
-		return
+	case err != nil:
+		problem(c, http.StatusBadGateway, "Bad Gateway", "could not delete the objects of "+what+": "+err.Error())
+	default:
+		c.Status(http.StatusNoContent)
 	}
-	c.Status(http.StatusNoContent)
 }
 
 func backupView(b store.Backup) api.Backup {

@@ -39,15 +39,11 @@ type Store interface {
 	DeleteBackup(ctx context.Context, cluster, id string) error
 }
 
-// Backups runs backup jobs and learns how they go.
+// Backups runs backup jobs, learns how they go, and deletes backups.
 type Backups interface {
 	Kick()
 	Observe(ctx context.Context, node string, jobs []api.JobStatus) error
-}
-
-// BackupDeleter deletes a backup's objects through one of its cluster's nodes.
-type BackupDeleter interface {
-	DeleteBackup(ctx context.Context, endpoint, nodeID string, job api.BackupJob) error
+	Delete(ctx context.Context, b store.Backup) error
 }
 
 // Tracker records and reads heartbeats.
@@ -88,11 +84,8 @@ type Config struct {
 	// query tokens; TokenKey is its private half, which signs query tokens.
 	PushKey  ed25519.PublicKey
 	TokenKey ed25519.PrivateKey
-	// Agents reads nodes' query logs and deletes backups' objects.
-	Agents interface {
-		QueryLogReader
-		BackupDeleter
-	}
+	// Agents reads nodes' query logs.
+	Agents  QueryLogReader
 	Backups Backups
 	// DefaultStorageURL is the storage of clusters that name none.
 	DefaultStorageURL string

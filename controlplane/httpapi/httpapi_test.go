@@ -31,6 +31,7 @@ type noBackups struct{}
 
 func (noBackups) Kick()                                                  {}
 func (noBackups) Observe(context.Context, string, []api.JobStatus) error { return nil }
+func (noBackups) Delete(context.Context, store.Backup) error             { return nil }
 
 type noPush struct{}
 

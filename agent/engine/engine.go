@@ -7,7 +7,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -52,7 +54,17 @@ func New(dir string) (*Engine, error) {
 	// spool directories live outside the data dir, whose path they must
 	// not learn. The spool is where exports and imports happen; users
 	// cannot read it (file-reading functions are refused by the gateway).
-	private, err := os.MkdirTemp("", "duckfleet-")
+	// One engine per data dir runs at a time (DuckDB locks the database
+	// file), so a private dir named after the data dir and left by an
+	// engine that was killed is stale: remove it.
+	sum := sha256.Sum256([]byte(dir))
+	tag := "duckfleet-" + hex.EncodeToString(sum[:6]) + "-"
+	if stale, err := filepath.Glob(filepath.Join(os.TempDir(), tag+"*")); err == nil {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
+	private, err := os.MkdirTemp("", tag)
 	if err != nil {
 		p.close()
 		return nil, fmt.Errorf("create private dir: %w", err)

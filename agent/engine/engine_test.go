@@ -62,3 +62,27 @@ func TestApplyRejectsBadSettings(t *testing.T) {
 		t.Errorf("Apply with a bad size = %v", err)
 	}
 }
+
+// TestStalePrivateDirIsRemoved checks that an engine removes the spill and
+// spool dir an earlier, killed engine of the same data dir left behind.
+func TestStalePrivateDirIsRemoved(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "db")
+	first, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := first.private // as if the process had been killed: no Close
+	second, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	first.parser.close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale private dir %s is still there: %v", stale, err)
+	}
+	if _, err := os.Stat(second.spool); err != nil {
+		t.Errorf("the new engine has no spool: %v", err)
+	}
+}

@@ -112,7 +112,7 @@ func (a *Agent) runBackup(ctx context.Context, log *slog.Logger, job api.BackupJ
 		return
 	}
 	defer b.Close()
-	m, err := backup.Create(ctx, a.engine, b, backupsPrefix(job), job.Cluster, job.ID, job.Compression, func(done, total int64) {
+	m, err := backup.Create(ctx, a.engine, b, backupsPrefix(job), job.Cluster, job.ID, job.Compression, job.EncryptionKeyURL, func(done, total int64) {
 		a.jobs.set(job.ID, func(s *api.JobStatus) { s.BytesDone, s.BytesTotal = done, total })
 		a.Kick()
 	})
@@ -166,7 +166,7 @@ func (a *Agent) restoreBackup(ctx context.Context, job api.BackupJob) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer b.Close()
-	m, err := backup.Restore(ctx, a.engine, b, backupsPrefix(job), job.ID, nil)
+	m, err := backup.Restore(ctx, a.engine, b, backupsPrefix(job), job.ID, job.EncryptionKeyURL, nil)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

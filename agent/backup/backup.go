@@ -40,7 +40,10 @@ type Manifest struct {
 	DuckDBVersion string           `json:"duckdb_version"`
 	Objects       []Object         `json:"objects"`
 	Tables        map[string]int64 `json:"tables"`
-	Encryption    string           `json:"encryption"`
+	// Encryption is "none" or EncryptionEnvelope; WrappedKey is then the
+	// backup's data key, encrypted by the keeper.
+	Encryption string `json:"encryption"`
+	WrappedKey string `json:"wrapped_key,omitempty"`
 }
 
 // Object is one file of a backup.
@@ -73,7 +76,9 @@ type Progress func(done, total int64)
 func key(prefix, id, name string) string { return path.Join(prefix, id, name) }
 
 // Create exports the database and uploads it as backup id under prefix.
-func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id, compression string, progress Progress) (Manifest, error) {
+// With a keeper URL every object is encrypted before upload (envelope
+// encryption); the checksums are of what is stored.
+func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id, compression, keeperURL string, progress Progress) (Manifest, error) {
 	dir, err := eng.SpoolDir("backup-" + id)
 	if err != nil {
 		return Manifest{}, err
@@ -84,6 +89,19 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id
 		return Manifest{}, err
 	}
 	m := Manifest{Format: 1, ID: id, Cluster: cluster, CreatedAt: time.Now().UTC(), DuckDBVersion: img.DuckDBVersion, Tables: img.Tables, Encryption: "none"}
+	var dataKey []byte
+	if keeperURL != "" {
+		k, err := keeperFor(ctx, keeperURL)
+		if err != nil {
+			return m, err
+		}
+		dataKey, m.WrappedKey, err = newDataKey(ctx, k)
+		k.Close()
+		if err != nil {
+			return m, err
+		}
+		m.Encryption = EncryptionEnvelope
+	}
 	files, err := os.ReadDir(dir)
 	if err != nil {
 		return m, err
@@ -98,7 +116,7 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id
 		if f.IsDir() {
 			return m, fmt.Errorf("unexpected directory %s in the export", f.Name())
 		}
-		o, err := upload(ctx, b, filepath.Join(dir, f.Name()), key(prefix, id, f.Name()))
+		o, err := upload(ctx, b, filepath.Join(dir, f.Name()), key(prefix, id, f.Name()), dataKey, f.Name())
 		if err != nil {
 			return m, err
 		}
@@ -120,7 +138,7 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id
 	return m, nil
 }
 
-func upload(ctx context.Context, b *blob.Bucket, file, k string) (Object, error) {
+func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte, name string) (Object, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return Object{}, err
@@ -131,7 +149,12 @@ func upload(ctx context.Context, b *blob.Bucket, file, k string) (Object, error)
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), f)
+	cw := &countingWriter{w: io.MultiWriter(w, h)}
+	if dataKey != nil {
+		err = encryptStream(cw, f, dataKey, name)
+	} else {
+		_, err = io.Copy(cw, f)
+	}
 	if err != nil {
 		w.Close()
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
@@ -139,7 +162,18 @@ func upload(ctx context.Context, b *blob.Bucket, file, k string) (Object, error)
 	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
-	return Object{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return Object{Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // ErrNotFound is a backup without a manifest.
@@ -204,10 +238,30 @@ func (e *ChecksumError) Error() string {
 // Restore downloads backup id, verifies every object, imports it into a
 // staged database, checks its row counts and only then swaps it in. Any
 // failure leaves the node's database as it was.
-func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id string, progress Progress) (Manifest, error) {
+// An encrypted backup needs the keeper it was taken with.
+func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id, keeperURL string, progress Progress) (Manifest, error) {
 	m, err := ReadManifest(ctx, b, prefix, id)
 	if err != nil {
 		return m, err
+	}
+	var dataKey []byte
+	switch m.Encryption {
+	case "none", "":
+	case EncryptionEnvelope:
+		if keeperURL == "" {
+			return m, fmt.Errorf("restore backup %s: %w", id, ErrNoKey)
+		}
+		k, err := keeperFor(ctx, keeperURL)
+		if err != nil {
+			return m, err
+		}
+		dataKey, err = unwrapKey(ctx, k, m.WrappedKey, id)
+		k.Close()
+		if err != nil {
+			return m, err
+		}
+	default:
+		return m, fmt.Errorf("backup %s uses encryption %q, which this agent does not know", id, m.Encryption)
 	}
 	dir, err := eng.SpoolDir("restore-" + id)
 	if err != nil {
@@ -222,7 +276,7 @@ func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id string,
 		if o.Name != filepath.Base(o.Name) || o.Name == ManifestName {
 			return m, fmt.Errorf("the manifest of backup %s names a bad object %q", id, o.Name)
 		}
-		if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o); err != nil {
+		if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o, dataKey); err != nil {
 			return m, err
 		}
 		done += o.Size
@@ -240,7 +294,30 @@ func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id string,
 	return m, nil
 }
 
-func download(ctx context.Context, b *blob.Bucket, k, file string, want Object) error {
+// download fetches an object, checks its checksum and, with a data key,
+// decrypts it into file.
+func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, dataKey []byte) error {
+	if dataKey != nil {
+		enc := file + ".enc"
+		defer os.Remove(enc)
+		if err := download(ctx, b, k, enc, want, nil); err != nil {
+			return err
+		}
+		in, err := os.Open(enc)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		err = decryptStream(out, in, dataKey, want.Name)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	r, err := b.NewReader(ctx, k, nil)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", k, err)

@@ -1,8 +1,12 @@
 package backup
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,7 +87,7 @@ func roundTrip(t *testing.T, url string) {
 	fill(t, src)
 	b := openBucket(t, url)
 	var last [2]int64
-	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", "zstd", func(done, total int64) { last = [2]int64{done, total} })
+	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", "zstd", "", func(done, total int64) { last = [2]int64{done, total} })
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -95,7 +99,7 @@ func roundTrip(t *testing.T, url string) {
 		want[q] = run(t, src, q)
 	}
 	run(t, dst, "CREATE TABLE main.doomed (x INTEGER)")
-	if _, err := Restore(t.Context(), dst, b, "clusters/c/backups", "b1", nil); err != nil {
+	if _, err := Restore(t.Context(), dst, b, "clusters/c/backups", "b1", "", nil); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
 	for _, q := range checks {
@@ -131,7 +135,7 @@ func TestCorruptObjectIsRefused(t *testing.T) {
 	run(t, dst, "CREATE TABLE keep (x INTEGER)")
 	run(t, dst, "INSERT INTO keep VALUES (42)")
 	b := openBucket(t, "file://"+dir)
-	m, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", nil)
+	m, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +154,7 @@ func TestCorruptObjectIsRefused(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Restore(t.Context(), dst, b, "p", "b1", nil)
+	_, err = Restore(t.Context(), dst, b, "p", "b1", "", nil)
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.Object != victim {
 		t.Fatalf("Restore of a corrupted backup = %v, want a checksum error naming %s", err, victim)
@@ -166,10 +170,10 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	src := newEngine(t)
 	fill(t, src)
 	b := openBucket(t, "file://"+dir)
-	if _, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(t.Context(), src, b, "p", "c", "b2", "zstd", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, "p", "c", "b2", "zstd", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "p", "b2", ManifestName)); err != nil {
@@ -182,7 +186,7 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "b1" {
 		t.Errorf("List = %+v, want only b1", list)
 	}
-	if _, err := Restore(t.Context(), newEngine(t), b, "p", "b2", nil); !errors.Is(err, ErrNotFound) {
+	if _, err := Restore(t.Context(), newEngine(t), b, "p", "b2", "", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Restore of a backup without manifest = %v, want ErrNotFound", err)
 	}
 }
@@ -190,3 +194,91 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 func benchEngine(b *testing.B) *engine.Engine           { return newEngine(b) }
 func runB(b *testing.B, e *engine.Engine, sql string)   { run(b, e, sql) }
 func openBucketB(b *testing.B, url string) *blob.Bucket { return openBucket(b, url) }
+
+func testKey(t *testing.T) string {
+	t.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return "base64key://" + base64.URLEncoding.EncodeToString(k)
+}
+
+// TestEncryptedRoundTrip backs up with a keeper: objects in storage are not
+// the plain export, restore with the same keeper gives the data back, and
+// a wrong or missing key fails with a clear error and leaves the node alone.
+func TestEncryptedRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := newEngine(t), newEngine(t)
+	fill(t, src)
+	b := openBucket(t, "file://"+dir)
+	key := testKey(t)
+	m, err := Create(t.Context(), src, b, "p", "c", "enc", "zstd", key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Encryption != EncryptionEnvelope || m.WrappedKey == "" {
+		t.Fatalf("manifest: encryption %q, wrapped key %q", m.Encryption, m.WrappedKey)
+	}
+	schema, err := os.ReadFile(filepath.Join(dir, "p", "enc", "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(schema), "CREATE") {
+		t.Error("schema.sql is stored in the clear")
+	}
+	run(t, dst, "CREATE TABLE keep (x INTEGER)")
+	for name, k := range map[string]string{"missing key": "", "wrong key": testKey(t)} {
+		_, err := Restore(t.Context(), dst, b, "p", "enc", k, nil)
+		if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), k+"x") {
+			t.Errorf("%s: Restore = %v", name, err)
+		}
+		if name == "missing key" && !errors.Is(err, ErrNoKey) {
+			t.Errorf("missing key: %v, want ErrNoKey", err)
+		}
+		if name == "wrong key" && !strings.Contains(err.Error(), "cannot decrypt") {
+			t.Errorf("wrong key: %v, want it to say the key cannot decrypt", err)
+		}
+	}
+	if got := run(t, dst, "SELECT count(*) FROM keep"); fmt.Sprint(got) != "[[0]]" {
+		t.Errorf("the node's data changed after failed restores: %v", got)
+	}
+	if _, err := Restore(t.Context(), dst, b, "p", "enc", key, nil); err != nil {
+		t.Fatalf("Restore with the key: %v", err)
+	}
+	for _, q := range checks {
+		if d := cmp.Diff(run(t, src, q), run(t, dst, q)); d != "" {
+			t.Errorf("%s differs after an encrypted round trip:\n%s", q, d)
+		}
+	}
+}
+
+func TestEncryptStreamDetectsTampering(t *testing.T) {
+	t.Parallel()
+	key := make([]byte, 32)
+	plain := bytes.Repeat([]byte("duckfleet"), 300000) // several chunks
+	var enc bytes.Buffer
+	if err := encryptStream(&enc, bytes.NewReader(plain), key, "obj"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := decryptStream(&out, bytes.NewReader(enc.Bytes()), key, "obj"); err != nil || !bytes.Equal(out.Bytes(), plain) {
+		t.Fatalf("decrypt: %v", err)
+	}
+	cut := enc.Bytes()[:enc.Len()-chunkSize/2]
+	if err := decryptStream(io.Discard, bytes.NewReader(cut), key, "obj"); err == nil {
+		t.Error("a truncated object decrypted")
+	}
+	if err := decryptStream(io.Discard, bytes.NewReader(enc.Bytes()), key, "other"); err == nil {
+		t.Error("an object decrypted under another name")
+	}
+	var empty bytes.Buffer
+	if err := encryptStream(&empty, bytes.NewReader(nil), key, "e"); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := decryptStream(&out, bytes.NewReader(empty.Bytes()), key, "e"); err != nil || out.Len() != 0 {
+		t.Errorf("empty object: %v, %d bytes", err, out.Len())
+	}
+}

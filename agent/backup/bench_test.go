@@ -38,14 +38,14 @@ func BenchmarkBackupRestore(b *testing.B) {
 		bucket := openBucketB(b, "file://"+filepath.Join(dir, "store")+"?create_dir=true")
 		id := "b" + strconv.Itoa(i)
 		t1 := time.Now()
-		if _, err := Create(b.Context(), src, bucket, "p", "c", id, "zstd", nil); err != nil {
+		if _, err := Create(b.Context(), src, bucket, "p", "c", id, "zstd", "", nil); err != nil {
 			b.Fatal(err)
 		}
 		backupRate = size / time.Since(t1).Seconds()
 
 		dst := benchEngine(b)
 		t2 := time.Now()
-		if _, err := Restore(b.Context(), dst, bucket, "p", id, nil); err != nil {
+		if _, err := Restore(b.Context(), dst, bucket, "p", id, "", nil); err != nil {
 			b.Fatal(err)
 		}
 		restoreRate = size / time.Since(t2).Seconds()

@@ -91,6 +91,9 @@ type BackupJob struct {
 	StoragePrefix string `json:"storage_prefix"`
 	// Compression is the Parquet codec; empty means zstd.
 	Compression string `json:"compression,omitempty"`
+	// EncryptionKeyURL, when set, is the gocloud.dev secrets keeper that
+	// wraps the backup's data key. It travels only in signed calls.
+	EncryptionKeyURL string `json:"encryption_key_url,omitempty"`
 }
 
 // JobStatus is a node's report of one job, in its heartbeats.

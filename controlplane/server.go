@@ -21,6 +21,7 @@ import (
 	"github.com/duckfleet/duckfleet/controlplane/observe"
 	"github.com/duckfleet/duckfleet/controlplane/push"
 	"github.com/duckfleet/duckfleet/controlplane/scheduler"
+	"github.com/duckfleet/duckfleet/controlplane/sealer"
 	"github.com/duckfleet/duckfleet/controlplane/store"
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/duckfleet/duckfleet/internal/daemon"
@@ -53,6 +54,7 @@ const (
 	AdminTokenFile = "admin.token"
 	JoinTokenFile  = "join.token"
 	PushKeyFile    = "push.key"
+	SealingKeyFile = "secrets.key"
 	AddrFile       = "controlplane.addr"
 	StoreFile      = "controlplane.duckdb"
 )
@@ -118,11 +120,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	caller := client.NewAgentCaller(key, nil)
 	pusher := push.New(caller, cfg.Log.With("part", "push"), 32,
 		push.Backoff{Initial: 200 * time.Millisecond, Max: 30 * time.Second})
-	loop := scheduler.NewLoop(st, tracker, pusher, cfg.Log.With("part", "scheduler"), time.Second)
-	dispatcher := backups.New(st, caller, tracker, cfg.Log.With("part", "backups"), cfg.HeartbeatInterval)
+	seal, err := sealer.Open(filepath.Join(cfg.DataDir, SealingKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	loop := scheduler.NewLoop(st, tracker, seal, pusher, cfg.Log.With("part", "scheduler"), time.Second)
+	dispatcher := backups.New(st, caller, tracker, seal, cfg.Log.With("part", "backups"), cfg.HeartbeatInterval)
 	h, err := httpapi.New(ctx, httpapi.Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: pusher, Log: cfg.Log.With("part", "api"),
-		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller, Backups: dispatcher,
+		AdminTokenHash: adminHash, JoinTokenHash: joinHash, PushKey: key.Public().(ed25519.PublicKey), TokenKey: key, Agents: caller, Backups: dispatcher, Sealer: seal,
 		HeartbeatInterval: cfg.HeartbeatInterval, DefaultStorageURL: cfg.DefaultStorageURL,
 		Ready: func(ctx context.Context) error {
 			_, err := st.SecretHash(ctx, "admin")

@@ -9,6 +9,8 @@ import (
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -16,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/robfig/cron/v3"
 )
@@ -38,6 +41,9 @@ type backupPolicyModel struct {
 	KeepWithin  canonValue   `tfsdk:"keep_within"`
 	Prefix      types.String `tfsdk:"prefix"`
 	Compression types.String `tfsdk:"compression"`
+	KeyURL      types.String `tfsdk:"encryption_key_url"`
+	KeyVersion  types.Int64  `tfsdk:"encryption_key_version"`
+	Encrypted   types.Bool   `tfsdk:"encrypted"`
 	Generation  types.Int64  `tfsdk:"generation"`
 	LastRun     types.String `tfsdk:"last_run"`
 	LastSuccess types.String `tfsdk:"last_success"`
@@ -111,6 +117,18 @@ func (r *backupPolicyResource) Schema(_ context.Context, _ resource.SchemaReques
 				Optional:            true, Computed: true, Default: stringdefault.StaticString("zstd"),
 				Validators: []validator.String{stringvalidator.OneOf(api.Compressions...)},
 			},
+			"encryption_key_url": schema.StringAttribute{
+				MarkdownDescription: "A gocloud.dev secrets keeper that wraps each backup's data key, such as `base64key://<base64 of 32 bytes>`, " +
+					"`awskms://<key id>?region=...`, `gcpkms://...`, `azurekeyvault://...` or `hashivault://...` (the agents need the keeper's credentials). " +
+					"Write-only: never stored in state or plan, and the control plane keeps it sealed. It is sent when the policy is created " +
+					"and whenever `encryption_key_version` changes; backups taken before keep the key they were taken with. Needs Terraform 1.11.",
+				Optional: true, Sensitive: true, WriteOnly: true,
+			},
+			"encryption_key_version": schema.Int64Attribute{
+				MarkdownDescription: "Any number; change it to send a new `encryption_key_url`.",
+				Optional:            true,
+			},
+			"encrypted":    schema.BoolAttribute{MarkdownDescription: "Whether the policy encrypts its backups.", Computed: true},
 			"generation":   schema.Int64Attribute{MarkdownDescription: "Generation of the policy; bumped by every change.", Computed: true},
 			"last_run":     computed("When the schedule last took a backup (RFC 3339), or empty."),
 			"last_success": computed("When the newest complete backup of the policy completed (RFC 3339), or empty."),
@@ -124,11 +142,20 @@ func (r *backupPolicyResource) Configure(_ context.Context, req resource.Configu
 	r.client = clientFrom(req.ProviderData, resp.Diagnostics.AddError)
 }
 
-func (m *backupPolicyModel) spec() api.BackupPolicySpec {
-	return api.BackupPolicySpec{
+// spec is the API spec; the keeper URL comes from the configuration (a
+// write-only value is never in the plan) and is sent only when sendKey.
+func (m *backupPolicyModel) spec(ctx context.Context, cfg tfsdk.Config, sendKey bool) (api.BackupPolicySpec, diag.Diagnostics) {
+	s := api.BackupPolicySpec{
 		Schedule: m.Schedule.ValueString(), KeepLast: int(m.KeepLast.ValueInt64()), KeepWithin: m.KeepWithin.ValueString(),
-		Prefix: m.Prefix.ValueString(), Compression: m.Compression.ValueString(),
+		Prefix: m.Prefix.ValueString(), Compression: m.Compression.ValueString(), EncryptionKeyVersion: m.KeyVersion.ValueInt64(),
 	}
+	var diags diag.Diagnostics
+	if sendKey {
+		var key types.String
+		diags = cfg.GetAttribute(ctx, path.Root("encryption_key_url"), &key)
+		s.EncryptionKeyURL = key.ValueString()
+	}
+	return s, diags
 }
 
 func timeString(t *time.Time) types.String {
@@ -149,6 +176,12 @@ func (m *backupPolicyModel) set(p api.BackupPolicy) {
 		m.Prefix = types.StringValue(p.Spec.Prefix)
 	}
 	m.Compression = types.StringValue(p.Spec.Compression)
+	m.KeyURL = types.StringNull() // write-only: never in state
+	m.KeyVersion = types.Int64Null()
+	if p.Spec.EncryptionKeyVersion != 0 {
+		m.KeyVersion = types.Int64Value(p.Spec.EncryptionKeyVersion)
+	}
+	m.Encrypted = types.BoolValue(p.Spec.Encrypted)
 	m.Generation = types.Int64Value(p.Generation)
 	m.LastRun, m.LastSuccess = timeString(p.Status.LastRun), timeString(p.Status.LastSuccess)
 	m.LastError, m.Kept = types.StringValue(p.Status.LastError), types.Int64Value(int64(p.Status.Kept))
@@ -161,7 +194,12 @@ func (r *backupPolicyResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	cluster, name := plan.Cluster.ValueString(), plan.Name.ValueString()
-	p, err := r.client.CreateBackupPolicy(ctx, cluster, api.BackupPolicyCreate{Name: name, Spec: plan.spec()})
+	spec, d := plan.spec(ctx, req.Config, true)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := r.client.CreateBackupPolicy(ctx, cluster, api.BackupPolicyCreate{Name: name, Spec: spec})
 	if err != nil {
 		accessWriteError(&resp.Diagnostics, "Create", "backup_policy", cluster, name, 0, err)
 		return
@@ -197,7 +235,12 @@ func (r *backupPolicyResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	cluster, name := state.Cluster.ValueString(), state.Name.ValueString()
-	p, err := r.client.UpdateBackupPolicy(ctx, cluster, name, api.BackupPolicyUpdate{Spec: plan.spec()}, state.Generation.ValueInt64())
+	spec, d := plan.spec(ctx, req.Config, !plan.KeyVersion.Equal(state.KeyVersion))
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := r.client.UpdateBackupPolicy(ctx, cluster, name, api.BackupPolicyUpdate{Spec: spec}, state.Generation.ValueInt64())
 	if err != nil {
 		accessWriteError(&resp.Diagnostics, "Update", "backup_policy", cluster, name, state.Generation.ValueInt64(), err)
 		return

@@ -35,6 +35,11 @@ type Caller interface {
 	DeleteBackup(ctx context.Context, endpoint, nodeID string, job api.BackupJob) error
 }
 
+// Unsealer opens sealed keeper URLs.
+type Unsealer interface {
+	Unseal(ctx context.Context, sealed string) (string, error)
+}
+
 // Health tells whether a node is healthy.
 type Health interface {
 	Healthy(id string) bool
@@ -45,6 +50,7 @@ type Dispatcher struct {
 	store    Store
 	caller   Caller
 	health   Health
+	sealer   Unsealer
 	log      *slog.Logger
 	interval time.Duration
 	// lostAfter is how long a running backup may be missing from its
@@ -57,8 +63,8 @@ type Dispatcher struct {
 }
 
 // New returns a dispatcher; call Run to start it.
-func New(s Store, c Caller, h Health, log *slog.Logger, heartbeat time.Duration) *Dispatcher {
-	return &Dispatcher{store: s, caller: c, health: h, log: log, interval: time.Second, lostAfter: 3 * heartbeat,
+func New(s Store, c Caller, h Health, u Unsealer, log *slog.Logger, heartbeat time.Duration) *Dispatcher {
+	return &Dispatcher{store: s, caller: c, health: h, sealer: u, log: log, interval: time.Second, lostAfter: 3 * heartbeat,
 		kick: make(chan struct{}, 1), running: map[string]string{}}
 }
 
@@ -132,6 +138,10 @@ func (d *Dispatcher) dispatch(ctx context.Context) error {
 		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: c.Spec.StorageURL, StoragePrefix: b.Status.StoragePrefix, Compression: b.Status.Compression}
 		if job.StoragePrefix == "" {
 			job.StoragePrefix = "clusters/" + b.Cluster
+		}
+		if job.EncryptionKeyURL, err = d.sealer.Unseal(ctx, b.Status.SealedKey); err != nil {
+			d.fail(ctx, b, "cannot open the policy's encryption key: "+err.Error())
+			continue
 		}
 		if err := d.caller.StartBackup(ctx, primary.Endpoint, primary.ID, job); err != nil {
 			d.log.Warn("could not start a backup; will retry", "backup", b.ID, "node", primary.ID, "err", err)

@@ -16,6 +16,13 @@ import (
 // PolicyLabel marks the backups a policy took.
 const PolicyLabel = "policy"
 
+// StoredPolicy is a policy's spec as the store keeps it: the keeper URL
+// sealed, never in the clear.
+type StoredPolicy struct {
+	api.BackupPolicySpec
+	SealedKey string `json:"sealed_key,omitempty"`
+}
+
 // ParseSchedule parses a policy's cron expression (5 fields or a
 // descriptor such as @daily or @every 1h), in UTC.
 func ParseSchedule(s string) (cron.Schedule, error) {
@@ -34,10 +41,11 @@ func NewBackupID(now time.Time) string {
 }
 
 // NewBackup is the record of a backup to take, for a policy or on demand.
-func NewBackup(cluster string, labels map[string]string, spec *api.BackupPolicySpec, now time.Time) store.Backup {
+func NewBackup(cluster string, labels map[string]string, spec *StoredPolicy, now time.Time) store.Backup {
 	st := api.BackupStatus{Phase: api.BackupPending}
 	if spec != nil {
 		st.Compression = spec.Compression
+		st.SealedKey, st.Encrypted = spec.SealedKey, spec.SealedKey != ""
 		if spec.Prefix != "" {
 			st.StoragePrefix = "clusters/" + cluster + "/" + spec.Prefix
 		}
@@ -54,7 +62,7 @@ func (d *Dispatcher) runPolicies(ctx context.Context, all []store.Backup, nodes 
 		return err
 	}
 	for _, p := range policies {
-		var spec api.BackupPolicySpec
+		var spec StoredPolicy
 		var st api.BackupPolicyStatus
 		if err := json.Unmarshal([]byte(p.Spec), &spec); err != nil {
 			continue
@@ -76,7 +84,7 @@ func (d *Dispatcher) runPolicies(ctx context.Context, all []store.Backup, nodes 
 			st.LastRun = &t
 			d.Kick()
 		}
-		st = d.prune(ctx, ps, p, spec, st, all, nodes, now)
+		st = d.prune(ctx, ps, p, spec.BackupPolicySpec, st, all, nodes, now)
 		b, _ := json.Marshal(st)
 		if string(b) != p.Status {
 			if err := ps.SetAccessStatus(ctx, p.Cluster, store.KindBackupPolicy, p.Name, string(b)); err != nil {

@@ -82,7 +82,9 @@ func backupView(b store.Backup) api.Backup {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return api.Backup{Cluster: b.Cluster, ID: b.ID, Labels: labels, Status: b.Status, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+	st := b.Status
+	st.SealedKey = "" // never served
+	return api.Backup{Cluster: b.Cluster, ID: b.ID, Labels: labels, Status: st, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
 
 // completeBackup finds a complete backup by id in any cluster, or answers

@@ -39,6 +39,11 @@ type Store interface {
 	DeleteBackup(ctx context.Context, cluster, id string) error
 }
 
+// Sealer seals secrets the control plane must read back.
+type Sealer interface {
+	Seal(ctx context.Context, plain string) (string, error)
+}
+
 // Backups runs backup jobs, learns how they go, and deletes backups.
 type Backups interface {
 	Kick()
@@ -87,6 +92,8 @@ type Config struct {
 	// Agents reads nodes' query logs.
 	Agents  QueryLogReader
 	Backups Backups
+	// Sealer keeps backup encryption keys sealed in the store.
+	Sealer Sealer
 	// DefaultStorageURL is the storage of clusters that name none.
 	DefaultStorageURL string
 	// HeartbeatInterval is the interval agents are told to use.

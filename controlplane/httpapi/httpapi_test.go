@@ -55,11 +55,11 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tracker := observe.NewTracker(time.Minute)
 	p := push.New(noPush{}, log, 1, push.Backoff{Initial: time.Millisecond, Max: time.Millisecond})
-	loop := scheduler.NewLoop(st, tracker, p, log, time.Hour)
+	loop := scheduler.NewLoop(st, tracker, nil, p, log, time.Hour)
 	h, err := New(t.Context(), Config{
 		Store: st, Tracker: tracker, Scheduler: loop, Desired: p, Log: log,
 		AdminTokenHash: token.Hash(adminTok), JoinTokenHash: token.Hash(joinTok), HeartbeatInterval: time.Second,
-		DefaultStorageURL: "file:///tmp/default", Backups: noBackups{},
+		DefaultStorageURL: "file:///tmp/default", Backups: noBackups{}, Sealer: testSealer{},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -344,5 +344,35 @@ func TestRolesAndUsers(t *testing.T) {
 	}
 	if a := f.call("DELETE", "/v1/clusters/a/roles/reader", adminTok, "", "If-Match", `"1"`); a.status != http.StatusOK {
 		t.Errorf("delete role: %d %s", a.status, a.body)
+	}
+}
+
+type testSealer struct{}
+
+func (testSealer) Seal(_ context.Context, p string) (string, error) {
+	return "sealed:" + strings.Repeat("*", len(p)), nil
+}
+
+func TestPolicyKeyIsNeverServed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.call("POST", "/v1/clusters", adminTok, `{"name":"a"}`)
+	const key = "base64key://c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="
+	a := f.call("POST", "/v1/clusters/a/backup-policies", adminTok, `{"name":"p","spec":{"schedule":"@daily","keep_last":1,"encryption_key_url":"`+key+`","encryption_key_version":3}}`)
+	if a.status != http.StatusCreated || bytes.Contains(a.body, []byte("c2VjcmV0")) || !bytes.Contains(a.body, []byte(`"encrypted":true`)) {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	for _, path := range []string{"/v1/clusters/a/backup-policies/p", "/v1/clusters/a/backup-policies"} {
+		if a := f.call("GET", path, adminTok, ""); bytes.Contains(a.body, []byte("c2VjcmV0")) || bytes.Contains(a.body, []byte("sealed")) {
+			t.Errorf("GET %s shows the key: %s", path, a.body)
+		}
+	}
+	stored, _ := f.store.GetAccess(t.Context(), "a", store.KindBackupPolicy, "p")
+	if strings.Contains(stored.Spec, "c2VjcmV0") {
+		t.Error("the store holds the keeper URL in the clear")
+	}
+	a = f.call("POST", "/v1/clusters/a/backup-policies", adminTok, `{"name":"q","spec":{"schedule":"@daily","keep_last":1,"encryption_key_url":"plainsecret"}}`)
+	if a.status != http.StatusBadRequest || bytes.Contains(a.body, []byte("plainsecret")) {
+		t.Errorf("a bad keeper URL: %d %s (must not quote it)", a.status, a.body)
 	}
 }

@@ -38,7 +38,11 @@ func (h *Handler) createPolicy(c *gin.Context) {
 		invalid(c, err)
 		return
 	}
-	b, _ := json.Marshal(in.Spec)
+	stored, ok := h.sealPolicy(c, in.Spec, "")
+	if !ok {
+		return
+	}
+	b, _ := json.Marshal(stored)
 	a, err := h.cfg.Store.CreateAccess(c, store.Access{Cluster: c.Param("cluster"), Kind: store.KindBackupPolicy, Name: in.Name, Spec: string(b)})
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("backup policy %q in cluster %q", in.Name, c.Param("cluster")), err)
@@ -61,7 +65,17 @@ func (h *Handler) updatePolicy(c *gin.Context) {
 		invalid(c, err)
 		return
 	}
-	b, _ := json.Marshal(in.Spec)
+	cur, ok := h.currentAccess(c, "policy")
+	if !ok {
+		return
+	}
+	var curSpec backups.StoredPolicy
+	_ = json.Unmarshal([]byte(cur.Spec), &curSpec)
+	stored, ok := h.sealPolicy(c, in.Spec, curSpec.SealedKey)
+	if !ok {
+		return
+	}
+	b, _ := json.Marshal(stored)
 	name := c.Param("policy")
 	a, err := h.cfg.Store.UpdateAccess(c, c.Param("cluster"), store.KindBackupPolicy, name, string(b), "", match)
 	if err != nil {
@@ -116,7 +130,7 @@ func (h *Handler) runPolicy(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec api.BackupPolicySpec
+	var spec backups.StoredPolicy
 	_ = json.Unmarshal([]byte(a.Spec), &spec)
 	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(a.Cluster, map[string]string{backups.PolicyLabel: a.Name}, &spec, time.Now()))
 	if err != nil {
@@ -127,9 +141,31 @@ func (h *Handler) runPolicy(c *gin.Context) {
 	c.JSON(http.StatusCreated, backupView(b))
 }
 
+// sealPolicy seals a new keeper URL, or keeps the current sealed one when
+// the request carries none.
+func (h *Handler) sealPolicy(c *gin.Context, spec api.BackupPolicySpec, current string) (backups.StoredPolicy, bool) {
+	stored := backups.StoredPolicy{BackupPolicySpec: spec, SealedKey: current}
+	if spec.EncryptionKeyURL != "" {
+		sealed, err := h.cfg.Sealer.Seal(c, spec.EncryptionKeyURL)
+		if err != nil {
+			h.cfg.Log.Error("could not seal an encryption key", "err", err)
+			problem(c, http.StatusInternalServerError, "Internal Server Error", "the control plane could not store the encryption key; see its log")
+			return stored, false
+		}
+		stored.SealedKey = sealed
+	}
+	stored.EncryptionKeyURL = ""
+	stored.Encrypted = stored.SealedKey != ""
+	return stored, true
+}
+
+// policyView never carries the keeper URL, sealed or not.
 func policyView(a store.Access) api.BackupPolicy {
 	p := api.BackupPolicy{Cluster: a.Cluster, Name: a.Name, Generation: a.Generation, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
-	_ = json.Unmarshal([]byte(a.Spec), &p.Spec)
+	var stored backups.StoredPolicy
+	_ = json.Unmarshal([]byte(a.Spec), &stored)
+	p.Spec = stored.BackupPolicySpec
+	p.Spec.EncryptionKeyURL = ""
 	_ = json.Unmarshal([]byte(a.Status), &p.Status)
 	return p
 }

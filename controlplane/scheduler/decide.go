@@ -115,7 +115,9 @@ func Decide(clusters []store.Cluster, nodes []NodeState) Decision {
 // Configs returns the config every node should run. Access objects whose
 // spec does not decode are left out (and reported): they cannot grant
 // anything.
-func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access, backups []store.Backup) (map[string]api.NodeConfig, error) {
+// keys maps the ids of encrypted backups that clusters restore from to
+// their keeper URLs.
+func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access, backups []store.Backup, keys map[string]string) (map[string]api.NodeConfig, error) {
 	byName := make(map[string]store.Cluster, len(clusters))
 	for _, c := range clusters {
 		byName[c.Name] = c
@@ -130,7 +132,7 @@ func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access
 			cfg.Revision.Access = c.AccessGeneration
 			cfg.Settings = api.Settings{MemoryLimit: c.Spec.MemoryLimit, Threads: c.Spec.Threads}
 			cfg.StorageURL, cfg.StoragePrefix = c.Spec.StorageURL, "clusters/"+c.Name
-			cfg.Restore = restoreJob(c.Spec.RestoreFrom, backups)
+			cfg.Restore = restoreJob(c.Spec.RestoreFrom, backups, keys)
 			cfg.Access = acl[c.Name]
 		}
 		if cfg.Access.Roles == nil {
@@ -144,13 +146,13 @@ func Configs(clusters []store.Cluster, nodes []store.Node, access []store.Access
 // restoreJob is where a cluster restoring from backup id finds it. A
 // backup that no longer exists gives a job without storage, which nodes
 // report as a failed apply.
-func restoreJob(id string, backups []store.Backup) *api.BackupJob {
+func restoreJob(id string, backups []store.Backup, keys map[string]string) *api.BackupJob {
 	if id == "" {
 		return nil
 	}
 	for _, b := range backups {
 		if b.ID == id {
-			return &api.BackupJob{ID: id, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
+			return &api.BackupJob{ID: id, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix, EncryptionKeyURL: keys[id]}
 		}
 	}
 	return &api.BackupJob{ID: id}

@@ -142,7 +142,7 @@ func TestConfigs(t *testing.T) {
 	}, []store.Access{
 		{Cluster: "a", Kind: store.KindRole, Name: "r", Spec: `{"privileges":["SELECT"],"query_timeout":"2s","max_result_rows":10}`},
 		{Cluster: "a", Kind: store.KindUser, Name: "u", Spec: `{"roles":["r"]}`, SecretHash: "h"},
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,11 @@ type Health interface {
 	Healthy(id string) bool
 }
 
+// Unsealer opens sealed keeper URLs.
+type Unsealer interface {
+	Unseal(ctx context.Context, sealed string) (string, error)
+}
+
 // Publisher receives the config every node should run.
 type Publisher interface {
 	Publish(map[string]push.Target)
@@ -35,6 +40,7 @@ type Publisher interface {
 type Loop struct {
 	store    Store
 	health   Health
+	sealer   Unsealer
 	pub      Publisher
 	log      *slog.Logger
 	interval time.Duration
@@ -45,8 +51,8 @@ type Loop struct {
 }
 
 // NewLoop returns a loop; call Run to start it.
-func NewLoop(s Store, h Health, p Publisher, log *slog.Logger, interval time.Duration) *Loop {
-	return &Loop{store: s, health: h, pub: p, log: log, interval: interval, kick: make(chan struct{}, 1), pending: map[string]string{}}
+func NewLoop(s Store, h Health, u Unsealer, p Publisher, log *slog.Logger, interval time.Duration) *Loop {
+	return &Loop{store: s, health: h, sealer: u, pub: p, log: log, interval: interval, kick: make(chan struct{}, 1), pending: map[string]string{}}
 }
 
 // Kick asks for a reconcile as soon as possible.
@@ -125,7 +131,20 @@ func (l *Loop) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	configs, err := Configs(clusters, nodes, access, backups)
+	keys := map[string]string{}
+	for _, c := range clusters {
+		for _, b := range backups {
+			if b.ID == c.Spec.RestoreFrom && b.Status.SealedKey != "" {
+				k, err := l.sealer.Unseal(ctx, b.Status.SealedKey)
+				if err != nil {
+					l.log.Error("cannot open the encryption key of a backup to restore", "backup", b.ID, "err", err)
+					continue
+				}
+				keys[b.ID] = k
+			}
+		}
+	}
+	configs, err := Configs(clusters, nodes, access, backups, keys)
 	if err != nil {
 		l.log.Error("some roles or users could not be decoded; they grant nothing", "err", err)
 	}

@@ -42,6 +42,10 @@ type BackupStatus struct {
 	CompletedAt    *time.Time `json:"completed_at,omitempty"`
 	// Cleaned says the objects a failed backup left were deleted.
 	Cleaned bool `json:"cleaned,omitempty"`
+	// Encrypted says the backup's objects are encrypted; SealedKey is the
+	// keeper URL sealed by the control plane (stored, never served).
+	Encrypted bool   `json:"encrypted,omitempty"`
+	SealedKey string `json:"sealed_key,omitempty"`
 }
 
 // Backup is an on-demand backup as the API serves it.
@@ -125,7 +129,19 @@ type BackupPolicySpec struct {
 	Prefix string `json:"prefix,omitempty"`
 	// Compression is the Parquet codec, zstd by default.
 	Compression string `json:"compression"`
+	// EncryptionKeyURL is a gocloud.dev secrets keeper (base64key://,
+	// awskms://, gcpkms://, azurekeyvault://, hashivault://) that wraps
+	// each backup's data key. Write-only: the API stores it sealed and
+	// never returns it; an update without it keeps the current one.
+	EncryptionKeyURL string `json:"encryption_key_url,omitempty"`
+	// EncryptionKeyVersion is the client's label for the key, returned as is.
+	EncryptionKeyVersion int64 `json:"encryption_key_version,omitempty"`
+	// Encrypted says the policy has a key (set by the API).
+	Encrypted bool `json:"encrypted"`
 }
+
+// KeeperSchemes are the secrets keepers a policy may use.
+var KeeperSchemes = []string{"base64key", "awskms", "gcpkms", "azurekeyvault", "hashivault"}
 
 // BackupPolicyStatus is how a policy has run.
 type BackupPolicyStatus struct {
@@ -188,6 +204,13 @@ func (s *BackupPolicySpec) Normalize(prefix string) error {
 	}
 	if s.Prefix != "" && (len(s.Prefix) > 200 || !prefixRE.MatchString(s.Prefix)) {
 		v.add(prefix+"prefix", "%q is not a key prefix of lower-case words separated by /", truncate(s.Prefix))
+	}
+	if s.EncryptionKeyURL != "" {
+		scheme, rest, ok := strings.Cut(s.EncryptionKeyURL, "://")
+		if !ok || rest == "" || !slices.Contains(KeeperSchemes, scheme) {
+			// The value may be a key: never quote it.
+			v.add(prefix+"encryption_key_url", "is not a gocloud.dev secrets keeper URL: use %s", strings.Join(KeeperSchemes, "://, ")+"://")
+		}
 	}
 	if s.Compression == "" {
 		s.Compression = "zstd"

@@ -244,23 +244,70 @@ func TestBackupPolicyPrunes(t *testing.T) {
 	}
 }
 
-// TestBackupPolicySchedule checks that a policy takes backups on its own.
+// TestBackupPolicySchedule lets a keep_last = 2 policy run on its own
+// schedule five times or more: once it stops, exactly the two newest of
+// its backups remain, in the store and in storage.
 func TestBackupPolicySchedule(t *testing.T) {
 	t.Parallel()
 	f := fleettest.Start(t, fleettest.Options{Agents: 1})
 	ctx := t.Context()
 	c := f.Client(t)
-	readyCluster(t, f, "timed", "file://"+t.TempDir())
-	if _, err := c.CreateBackupPolicy(ctx, "timed", api.BackupPolicyCreate{Name: "often", Spec: api.BackupPolicySpec{Schedule: "@every 2s", KeepLast: 1}}); err != nil {
+	storageDir := t.TempDir()
+	readyCluster(t, f, "timed", "file://"+storageDir)
+	p, err := c.CreateBackupPolicy(ctx, "timed", api.BackupPolicyCreate{Name: "often", Spec: api.BackupPolicySpec{Schedule: "@every 1s", KeepLast: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]time.Time{}
+	f.Eventually(t, 120*time.Second, func(ctx context.Context) error {
+		list, err := c.ListBackups(ctx, "timed")
+		if err != nil {
+			return err
+		}
+		for _, b := range list {
+			if b.Status.Phase == api.BackupComplete {
+				seen[b.ID] = b.CreatedAt
+			}
+		}
+		if len(seen) < 5 {
+			return fmt.Errorf("%d scheduled backups complete so far", len(seen))
+		}
+		return nil
+	})
+	// Stop the schedule; pruning goes on.
+	if _, err := c.UpdateBackupPolicy(ctx, "timed", "often", api.BackupPolicyUpdate{Spec: api.BackupPolicySpec{Schedule: "@yearly", KeepLast: 2}}, p.Generation); err != nil {
 		t.Fatal(err)
 	}
 	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
-		p, err := c.GetBackupPolicy(ctx, "timed", "often")
-		if err == nil && (p.Status.LastRun == nil || p.Status.LastSuccess == nil) {
-			err = fmt.Errorf("policy status %+v", p.Status)
+		list, err := c.ListBackups(ctx, "timed")
+		if err != nil {
+			return err
 		}
-		return err
+		complete := 0
+		for _, b := range list {
+			if b.Status.Phase == api.BackupComplete {
+				complete++
+			} else if b.Status.Phase != api.BackupFailed {
+				return fmt.Errorf("backup %s is still %s", b.ID, b.Status.Phase)
+			}
+		}
+		if complete != 2 {
+			return fmt.Errorf("%d complete backups remain, want 2", complete)
+		}
+		return nil
 	})
+	list, _ := c.ListBackups(ctx, "timed")
+	for _, b := range list[:2] {
+		for id, at := range seen {
+			if at.After(b.CreatedAt) && id != list[0].ID && id != list[1].ID {
+				t.Errorf("backup %s was kept but %s, newer, was pruned", b.ID, id)
+			}
+		}
+	}
+	manifests, _ := filepath.Glob(filepath.Join(storageDir, "clusters", "timed", "backups", "*", "manifest.json"))
+	if len(manifests) != 2 {
+		t.Errorf("storage holds %d backups, want 2", len(manifests))
+	}
 	if _, err := c.CreateBackupPolicy(ctx, "timed", api.BackupPolicyCreate{Name: "bad", Spec: api.BackupPolicySpec{Schedule: "every day", KeepLast: 1}}); client.StatusCode(err) != 400 || !strings.Contains(err.Error(), "spec.schedule") {
 		t.Errorf("a bad schedule: %v", err)
 	}

@@ -57,6 +57,12 @@ func dataDir(t *testing.T) string {
 }
 
 func newGateway(t *testing.T, replica bool) *httptest.Server {
+	srv, _ := newGatewayEngine(t, replica)
+	return srv
+}
+
+// newGatewayEngine is newGateway that also returns the node's engine.
+func newGatewayEngine(t *testing.T, replica bool) (*httptest.Server, *engine.Engine) {
 	t.Helper()
 	dir := t.TempDir()
 	dataDirs.Store(t.Name(), dir)
@@ -107,7 +113,7 @@ func newGateway(t *testing.T, replica bool) *httptest.Server {
 			t.Fatalf("setup %q: %d %s", q, st, body)
 		}
 	}
-	return srv
+	return srv, eng
 }
 
 func post(t *testing.T, srv *httptest.Server, tok string, body any, accept string) (int, []byte) {
@@ -139,7 +145,7 @@ func post(t *testing.T, srv *httptest.Server, tok string, body any, accept strin
 // has the status it must get.
 func TestQuerySecurity(t *testing.T) {
 	t.Parallel()
-	srv := newGateway(t, false)
+	srv, eng := newGatewayEngine(t, false)
 	_, otherKey, _ := ed25519.GenerateKey(nil)
 	long := "SELECT " + strings.Repeat("1+", engine.MaxSQLBytes/2) + "1"
 	tests := []struct {
@@ -245,31 +251,34 @@ func TestQuerySecurity(t *testing.T) {
 		})
 	}
 	// The spool, where backups are written, is the one directory DuckDB may
-	// touch; users still cannot read or write it.
-	var spool string
-	st1, out1 := post(t, srv, readerTok, map[string]any{"sql": "SELECT current_setting('allowed_directories')::VARCHAR"}, "")
-	var res1 api.QueryResult
-	_ = json.Unmarshal(out1, &res1)
-	if st1 != 200 || len(res1.Rows) != 1 {
-		t.Fatalf("allowed_directories: %d %s", st1, out1)
+	// touch; users still cannot read or write it, even when it holds a
+	// real backup image.
+	dir, err := eng.SpoolDir("image")
+	if err != nil {
+		t.Fatal(err)
 	}
-	spool = strings.Trim(res1.Rows[0][0].(string), "[]'\" ")
-	if spool == "" {
-		t.Fatal("no spool directory is allowed")
+	if _, err := eng.Export(t.Context(), dir, "zstd"); err != nil {
+		t.Fatal(err)
 	}
-	for _, q := range []struct {
-		tok, sql string
-	}{
-		{ownerTok, "SELECT * FROM read_parquet('" + spool + "x.parquet')"},
-		{ownerTok, "SELECT * FROM '" + spool + "x.parquet'"},
-		{ownerTok, "SELECT * FROM read_csv('" + spool + "x.csv')"},
-		{ownerTok, "COPY t TO '" + spool + "leak.csv'"},
-		{ownerTok, "EXPORT DATABASE '" + spool + "mine'"},
-		{ownerTok, "CREATE TABLE f AS SELECT * FROM '" + spool + "x.parquet'"},
-		{ownerTok, "ATTACH '" + spool + "other.duckdb' AS o"},
+	files, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+	if len(files) == 0 {
+		t.Fatal("the export wrote no Parquet file")
+	}
+	file := files[0]
+	for _, sql := range []string{
+		"SELECT * FROM read_parquet('" + file + "')",
+		"SELECT * FROM '" + file + "'",
+		"SELECT * FROM read_text('" + filepath.Join(dir, "schema.sql") + "')",
+		"SELECT * FROM parquet_metadata('" + file + "')",
+		"SELECT * FROM glob('" + dir + "/*')",
+		"CREATE TABLE stolen AS SELECT * FROM '" + file + "'",
+		"INSERT INTO t SELECT * FROM read_parquet('" + file + "')",
+		"COPY t TO '" + filepath.Join(dir, "leak.csv") + "'",
+		"EXPORT DATABASE '" + filepath.Join(dir, "mine") + "'",
+		"ATTACH '" + filepath.Join(dir, "other.duckdb") + "' AS o",
 	} {
-		if st, out := post(t, srv, q.tok, map[string]any{"sql": q.sql}, ""); st != 403 && st != 400 {
-			t.Errorf("%q in the spool: %d %s", q.sql, st, out)
+		if st, out := post(t, srv, ownerTok, map[string]any{"sql": sql}, ""); st != 403 {
+			t.Errorf("%q on the spool: %d %.200s, want 403", sql, st, out)
 		}
 	}
 	// No setting shows where the node keeps its data.

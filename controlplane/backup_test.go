@@ -22,29 +22,8 @@ func TestBackupLifecycle(t *testing.T) {
 	ctx := t.Context()
 	c := f.Client(t)
 	storageDir := t.TempDir()
-	cl, err := c.CreateCluster(ctx, api.ClusterCreate{Name: "kept", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: "file://" + storageDir}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateRole(ctx, "kept", api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"SELECT", "INSERT", "CREATE"}}}); err != nil {
-		t.Fatal(err)
-	}
-	u, err := c.CreateUser(ctx, "kept", api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
-		cl, err = c.GetCluster(ctx, "kept")
-		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
-			err = fmt.Errorf("cluster %s", cl.Status.Phase)
-		}
-		return err
-	})
-	for _, q := range []string{"CREATE TABLE t (id INTEGER, v VARCHAR)", "INSERT INTO t SELECT i, 'v' || i FROM range(1000) r(i)"} {
-		if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: q}); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	queryableCluster(t, f, api.ClusterCreate{Name: "kept", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: "file://" + storageDir}},
+		"CREATE TABLE t (id INTEGER, v VARCHAR)", "INSERT INTO t SELECT i, 'v' || i FROM range(1000) r(i)")
 	b, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Labels: map[string]string{"why": "test"}})
 	if err != nil {
 		t.Fatal(err)
@@ -90,28 +69,8 @@ func TestBackupSurvivesAgentKill(t *testing.T) {
 	ctx := t.Context()
 	c := f.Client(t)
 	storageDir := t.TempDir()
-	if _, err := c.CreateCluster(ctx, api.ClusterCreate{Name: "killed", Spec: api.ClusterSpec{MemoryLimit: "512MiB", Threads: 2, StorageURL: "file://" + storageDir}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateRole(ctx, "killed", api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"CREATE", "SELECT"}}}); err != nil {
-		t.Fatal(err)
-	}
-	u, err := c.CreateUser(ctx, "killed", api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cl api.Cluster
-	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
-		cl, err = c.GetCluster(ctx, "killed")
-		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
-			err = fmt.Errorf("cluster %s", cl.Status.Phase)
-		}
-		return err
-	})
-	if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{
-		SQL: "CREATE TABLE big AS SELECT i AS id, random() AS r, 'row-' || i AS s FROM range(3000000) t(i)"}); err != nil {
-		t.Fatal(err)
-	}
+	queryableCluster(t, f, api.ClusterCreate{Name: "killed", Spec: api.ClusterSpec{MemoryLimit: "512MiB", Threads: 2, StorageURL: "file://" + storageDir}},
+		"CREATE TABLE big AS SELECT i AS id, random() AS r, 'row-' || i AS s FROM range(3000000) t(i)")
 	b, err := c.CreateBackup(ctx, "killed", api.BackupCreate{})
 	if err != nil {
 		t.Fatal(err)
@@ -165,32 +124,44 @@ func TestBackupSurvivesAgentKill(t *testing.T) {
 	}
 }
 
-// readyCluster makes a cluster with one table and waits until it is ready.
-func readyCluster(t *testing.T, f *fleettest.Fleet, name, storageURL string) {
+// queryableCluster makes a cluster with a user "w" who may CREATE, INSERT
+// and SELECT, waits until every node enforces it, runs the statements as w
+// and returns the primary's endpoint and w's token.
+func queryableCluster(t *testing.T, f *fleettest.Fleet, spec api.ClusterCreate, statements ...string) (string, string) {
 	t.Helper()
 	ctx := t.Context()
 	c := f.Client(t)
-	if _, err := c.CreateCluster(ctx, api.ClusterCreate{Name: name, Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: storageURL}}); err != nil {
+	if _, err := c.CreateCluster(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateRole(ctx, name, api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"CREATE", "INSERT", "SELECT"}}}); err != nil {
+	if _, err := c.CreateRole(ctx, spec.Name, api.RoleCreate{Name: "w", Spec: api.RoleSpec{Privileges: []string{"CREATE", "INSERT", "SELECT"}}}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := c.CreateUser(ctx, name, api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
+	u, err := c.CreateUser(ctx, spec.Name, api.UserCreate{Name: "w", Spec: api.UserSpec{Roles: []string{"w"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cl api.Cluster
 	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
-		cl, err = c.GetCluster(ctx, name)
+		cl, err = c.GetCluster(ctx, spec.Name)
 		if err == nil && (cl.Status.Phase != api.PhaseReady || cl.Status.AccessGeneration < u.Status.AccessGeneration) {
-			err = fmt.Errorf("cluster %s", cl.Status.Phase)
+			err = fmt.Errorf("cluster is %s: %s", cl.Status.Phase, cl.Status.Message)
 		}
 		return err
 	})
-	if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: "CREATE TABLE t AS SELECT i FROM range(100) r(i)"}); err != nil {
-		t.Fatal(err)
+	for _, q := range statements {
+		if _, err := client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: q}); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
+	return cl.Status.PrimaryEndpoint, u.Token
+}
+
+// readyCluster makes a cluster with one table in storageURL.
+func readyCluster(t *testing.T, f *fleettest.Fleet, name, storageURL string) {
+	t.Helper()
+	queryableCluster(t, f, api.ClusterCreate{Name: name, Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: storageURL}},
+		"CREATE TABLE t AS SELECT i FROM range(100) r(i)")
 }
 
 // TestBackupPolicyPrunes runs a keep_last = 2 policy five times: exactly

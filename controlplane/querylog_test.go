@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/duckfleet/duckfleet/internal/client"
@@ -19,26 +18,12 @@ func TestQueryLog(t *testing.T) {
 	f := fleettest.Start(t, fleettest.Options{Agents: 1})
 	ctx := t.Context()
 	c := f.Client(t)
-	if _, err := c.CreateCluster(ctx, api.ClusterCreate{Name: "logged", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateRole(ctx, "logged", api.RoleCreate{Name: "r", Spec: api.RoleSpec{Privileges: []string{"SELECT"}}}); err != nil {
-		t.Fatal(err)
-	}
-	u, err := c.CreateUser(ctx, "logged", api.UserCreate{Name: "ann", Spec: api.UserSpec{Roles: []string{"r"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	endpoint, tok := queryableCluster(t, f, api.ClusterCreate{Name: "logged", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1}})
 	cl := waitReady(t, f, "logged", 1)
-	for cl.Status.AccessGeneration < u.Status.AccessGeneration {
-		time.Sleep(20 * time.Millisecond)
-		cl = waitReady(t, f, "logged", 1)
-	}
-	endpoint := cl.Status.PrimaryEndpoint
-	if _, err := client.Query(ctx, nil, endpoint, u.Token, api.QueryRequest{SQL: "SELECT 'secret-literal'"}); err != nil {
+	if _, err := client.Query(ctx, nil, endpoint, tok, api.QueryRequest{SQL: "SELECT 'secret-literal'"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Query(ctx, nil, endpoint, u.Token, api.QueryRequest{SQL: "SELECT * FROM secret_table_name WHERE x = 'secret-literal'"}); client.StatusCode(err) == 0 {
+	if _, err := client.Query(ctx, nil, endpoint, tok, api.QueryRequest{SQL: "SELECT * FROM secret_table_name WHERE x = 'secret-literal'"}); client.StatusCode(err) == 0 {
 		t.Fatal("a refused query succeeded")
 	}
 	log, err := getQueryLog(t, c, cl.Status.Nodes[0].ID)
@@ -49,20 +34,20 @@ func TestQueryLog(t *testing.T) {
 		t.Fatalf("query log has %d entries, want 2: %+v", len(log.Entries), log.Entries)
 	}
 	newest, oldest := log.Entries[0], log.Entries[1]
-	if oldest.User != "ann" || oldest.Class != "SELECT" || oldest.Status != http.StatusOK || oldest.Rows != 1 {
+	if oldest.User != "w" || oldest.Class != "SELECT" || oldest.Status != http.StatusOK || oldest.Rows != 1 {
 		t.Errorf("first query logged as %+v", oldest)
 	}
-	if newest.User != "ann" || newest.Status != http.StatusBadRequest || newest.Error == "" {
+	if newest.User != "w" || newest.Status != http.StatusBadRequest || newest.Error == "" {
 		t.Errorf("refused query logged as %+v", newest)
 	}
 	for _, e := range log.Entries {
-		if strings.Contains(e.Error, "secret-literal") || strings.Contains(e.Error, u.Token) || strings.Contains(e.Error, "LINE") {
+		if strings.Contains(e.Error, "secret-literal") || strings.Contains(e.Error, tok) || strings.Contains(e.Error, "LINE") {
 			t.Errorf("the log holds SQL or a token: %+v", e)
 		}
 	}
 	// The agent gives its log only to the control plane.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/v1/query-log", nil)
-	req.Header.Set("Authorization", "Bearer "+u.Token)
+	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // Default waits of roles and users: until every node enforces the change.
@@ -71,4 +72,21 @@ func deleteAccess(ctx context.Context, c *client.Client, kind, cluster, name str
 	default:
 		waitAccess(ctx, c, cluster, st.AccessGeneration, timeout, diags)
 	}
+}
+
+// readOrForget fetches an object for Read. An object gone from the API is
+// removed from state, so the next plan re-creates it; any other error
+// (403, network) is an error, never a deletion.
+func readOrForget[T any](ctx context.Context, resp *resource.ReadResponse, what string, get func() (T, error)) (T, bool) {
+	v, err := get()
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, what+" no longer exists; removing it from state")
+		resp.State.RemoveResource(ctx)
+		return v, false
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read "+what, apiDetail(err))
+		return v, false
+	}
+	return v, true
 }

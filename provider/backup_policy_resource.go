@@ -214,13 +214,10 @@ func (r *backupPolicyResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() || !haveClient(r.client, &resp.Diagnostics) {
 		return
 	}
-	p, err := r.client.GetBackupPolicy(ctx, state.Cluster.ValueString(), state.Name.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Backup Policy", apiDetail(err))
+	p, ok := readOrForget(ctx, resp, "Backup Policy", func() (api.BackupPolicy, error) {
+		return r.client.GetBackupPolicy(ctx, state.Cluster.ValueString(), state.Name.ValueString())
+	})
+	if !ok {
 		return
 	}
 	state.set(p)

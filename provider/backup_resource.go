@@ -161,13 +161,10 @@ func (r *backupResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() || !haveClient(r.client, &resp.Diagnostics) {
 		return
 	}
-	b, err := r.client.GetBackup(ctx, state.Cluster.ValueString(), state.BackupID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Backup", apiDetail(err))
+	b, ok := readOrForget(ctx, resp, "Backup", func() (api.Backup, error) {
+		return r.client.GetBackup(ctx, state.Cluster.ValueString(), state.BackupID.ValueString())
+	})
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(state.set(ctx, b)...)

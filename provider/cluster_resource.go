@@ -205,14 +205,8 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.ID.ValueString()
-	c, err := r.client.GetCluster(ctx, name)
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "cluster no longer exists; removing it from state", map[string]any{"cluster": name})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Cluster", apiDetail(err))
+	c, ok := readOrForget(ctx, resp, "Cluster", func() (api.Cluster, error) { return r.client.GetCluster(ctx, name) })
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(state.set(ctx, c)...)

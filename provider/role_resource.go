@@ -170,13 +170,10 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() || !haveClient(r.client, &resp.Diagnostics) {
 		return
 	}
-	role, err := r.client.GetRole(ctx, state.Cluster.ValueString(), state.Name.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Role", apiDetail(err))
+	role, ok := readOrForget(ctx, resp, "Role", func() (api.Role, error) {
+		return r.client.GetRole(ctx, state.Cluster.ValueString(), state.Name.ValueString())
+	})
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(state.set(ctx, role)...)

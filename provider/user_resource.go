@@ -159,13 +159,10 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() || !haveClient(r.client, &resp.Diagnostics) {
 		return
 	}
-	u, err := r.client.GetUser(ctx, state.Cluster.ValueString(), state.Name.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read User", apiDetail(err))
+	u, ok := readOrForget(ctx, resp, "User", func() (api.User, error) {
+		return r.client.GetUser(ctx, state.Cluster.ValueString(), state.Name.ValueString())
+	})
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(state.set(ctx, u)...)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/duckfleet/duckfleet/internal/fleettest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -69,6 +71,17 @@ data "duckfleet_backups" "all" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
 					restoredRows{},
+				},
+			},
+			{
+				// Only the timeouts change: no new backup, no unknown values.
+				Config: strings.Replace(withBackup, `labels  = { reason = "before-upgrade" }`,
+					"labels  = { reason = \"before-upgrade\" }\n  timeouts {\n    create = \"45m\"\n  }", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("duckfleet_backup.nightly", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
 				},
 			},
 			{

@@ -344,8 +344,9 @@ func explain(ctx context.Context, conn *sql.Conn, q Query, st *Statement) error 
 			if t, ok := n.ExtraInfo["Table"].(string); ok {
 				parts := strings.Split(t, ".")
 				if len(parts) != 3 {
+					// A name with a dot in it: which schema it is in cannot
+					// be read back, so schema-limited roles refuse it.
 					st.TablesKnown = false
-					st.Class = "UNKNOWN TABLE " + t
 					continue
 				}
 				st.Tables = append(st.Tables, Table{Catalog: parts[0], Schema: parts[1], Name: parts[2]})

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"golang.org/x/sync/semaphore"
 
 	"github.com/duckfleet/duckfleet/internal/api"
 )
@@ -32,6 +33,10 @@ type Engine struct {
 	spill   string // DuckDB's temp_directory
 	spool   string // the only directory DuckDB may read and write files in
 	parser  *parser
+	// writers is held (weight 1) by every statement that may write, and
+	// wholly by a snapshot, which so waits for running writes and holds
+	// off new ones while reads go on.
+	writers *semaphore.Weighted
 
 	mu       sync.RWMutex
 	db       *sql.DB
@@ -69,7 +74,8 @@ func New(dir string) (*Engine, error) {
 		p.close()
 		return nil, fmt.Errorf("create private dir: %w", err)
 	}
-	e := &Engine{dir: dir, private: private, spill: filepath.Join(private, "spill"), spool: filepath.Join(private, "spool"), parser: p}
+	e := &Engine{dir: dir, private: private, spill: filepath.Join(private, "spill"), spool: filepath.Join(private, "spool"), parser: p,
+		writers: semaphore.NewWeighted(writersMax)}
 	for _, d := range []string{e.spill, e.spool} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			p.close()

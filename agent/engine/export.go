@@ -120,51 +120,96 @@ func countRows(ctx context.Context, q querier) (map[string]int64, error) {
 // ErrRowCounts is an import whose tables do not hold the rows the image says.
 var ErrRowCounts = errors.New("the imported tables do not match the image's row counts")
 
-// Stage imports an image from the spool into a new database file beside
-// the node's, and checks every table's row count against want. The node's
-// own database is not touched; SwapIn makes the staged file the node's.
-func (e *Engine) Stage(ctx context.Context, dir string, want map[string]int64) (string, error) {
-	e.mu.RLock()
-	cluster, settings := e.cluster, e.settings
-	e.mu.RUnlock()
-	if cluster == "" {
-		return "", ErrNoDatabase
-	}
-	staged := e.Path(cluster) + ".restore"
-	os.Remove(staged)
-	os.Remove(staged + ".wal")
-	db, err := e.open(ctx, staged, settings)
+// RestorePath returns where a database file to restore is written: beside
+// the node's own, so that SwapIn is a rename. Whatever an earlier restore
+// left there is removed.
+func (e *Engine) RestorePath() (string, error) {
+	staged, err := e.restorePath()
 	if err != nil {
 		return "", err
 	}
-	ok := false
+	os.Remove(staged)
+	os.Remove(staged + ".wal")
+	return staged, nil
+}
+
+func (e *Engine) restorePath() (string, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.cluster == "" {
+		return "", ErrNoDatabase
+	}
+	return e.Path(e.cluster) + ".restore", nil
+}
+
+// Stage imports an image from the spool into a new database file at
+// RestorePath, and checks every table's row count against want. The node's
+// own database is not touched; SwapIn makes the staged file the node's.
+func (e *Engine) Stage(ctx context.Context, dir string, want map[string]int64) (string, error) {
+	staged, err := e.RestorePath()
+	if err != nil {
+		return "", err
+	}
+	return staged, e.stage(ctx, staged, want, func(db *sql.DB) error {
+		if _, err := db.ExecContext(ctx, "IMPORT DATABASE "+quote(dir)); err != nil {
+			return fmt.Errorf("import database: %w", err)
+		}
+		return nil
+	})
+}
+
+// StageFile checks a database file written at RestorePath (a copy of a
+// snapshot): it opens it with the node's settings and checks every
+// table's row count against want. The node's own database is not touched.
+func (e *Engine) StageFile(ctx context.Context, staged string, want map[string]int64) error {
+	path, err := e.restorePath()
+	if err != nil {
+		return err
+	}
+	if staged != path {
+		return fmt.Errorf("stage %s: a database to restore must be written at %s", staged, path)
+	}
+	return e.stage(ctx, staged, want, nil)
+}
+
+// stage opens the staged database, loads it (when load is not nil) and
+// checks its row counts; on any failure the staged file is removed.
+func (e *Engine) stage(ctx context.Context, staged string, want map[string]int64, load func(*sql.DB) error) (err error) {
+	e.mu.RLock()
+	settings := e.settings
+	e.mu.RUnlock()
 	defer func() {
-		db.Close()
-		if !ok {
+		if err != nil {
 			os.Remove(staged)
 			os.Remove(staged + ".wal")
 		}
 	}()
-	if _, err := db.ExecContext(ctx, "IMPORT DATABASE "+quote(dir)); err != nil {
-		return "", fmt.Errorf("import database: %w", err)
+	db, err := e.open(ctx, staged, settings)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if load != nil {
+		if err := load(db); err != nil {
+			return err
+		}
 	}
 	got, err := countRows(ctx, db)
 	if err != nil {
-		return "", err
+		return err
 	}
 	for t, n := range want {
 		if got[t] != n {
-			return "", fmt.Errorf("%w: %s holds %d rows, the image says %d", ErrRowCounts, t, got[t], n)
+			return fmt.Errorf("%w: %s holds %d rows, the image says %d", ErrRowCounts, t, got[t], n)
 		}
 	}
 	if len(got) != len(want) {
-		return "", fmt.Errorf("%w: %d tables imported, the image has %d", ErrRowCounts, len(got), len(want))
+		return fmt.Errorf("%w: %d tables in the database, the image has %d", ErrRowCounts, len(got), len(want))
 	}
 	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return "", fmt.Errorf("checkpoint the staged database: %w", err)
+		return fmt.Errorf("checkpoint the staged database: %w", err)
 	}
-	ok = true
-	return staged, nil
+	return nil
 }
 
 // SwapIn replaces the node's database with a staged file: it waits for

@@ -218,6 +218,13 @@ func (e *Engine) Query(ctx context.Context, q Query, sink Sink) (Stats, error) {
 		// The catalog may change: views and macros are read again.
 		defer e.catalogChanged()
 	}
+	if st.Statement.Class != "SELECT" {
+		// May write: not while a snapshot copies the database file.
+		if err := e.writers.Acquire(ctx, 1); err != nil {
+			return st, timeoutOr(ctx, err)
+		}
+		defer e.writers.Release(1)
+	}
 
 	if ss, ok := sink.(StreamingSink); ok && ss.Streaming() && st.Statement.Class == "SELECT" {
 		err := conn.Raw(func(dc any) error {

@@ -112,7 +112,8 @@ func (a *Agent) runBackup(ctx context.Context, log *slog.Logger, job api.BackupJ
 		return
 	}
 	defer b.Close()
-	m, err := backup.Create(ctx, a.engine, b, backupsPrefix(job), job.Cluster, job.ID, job.Compression, job.EncryptionKeyURL, func(done, total int64) {
+	spec := backup.Spec{Prefix: backupsPrefix(job), Cluster: job.Cluster, ID: job.ID, Format: job.Format, Compression: job.Compression, KeeperURL: job.EncryptionKeyURL}
+	m, err := backup.Create(ctx, a.engine, b, spec, func(done, total int64) {
 		a.jobs.set(job.ID, func(s *api.JobStatus) { s.BytesDone, s.BytesTotal = done, total })
 		a.Kick()
 	})
@@ -125,7 +126,7 @@ func (a *Agent) runBackup(ctx context.Context, log *slog.Logger, job api.BackupJ
 		fail(err)
 		return
 	}
-	log.Info("backup complete", "backup", job.ID, "bytes", m.Size(), "tables", len(m.Tables))
+	log.Info("backup complete", "backup", job.ID, "format", m.Kind, "bytes", m.Size(), "tables", len(m.Tables))
 	a.jobs.set(job.ID, func(s *api.JobStatus) {
 		s.Phase, s.Size, s.Tables, s.ManifestSHA256 = api.BackupComplete, m.Size(), len(m.Tables), sum
 		s.Location = storage.Redact(job.StorageURL) + " " + path.Join(backupsPrefix(job), job.ID)

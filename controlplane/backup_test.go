@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestBackupLifecycle takes an on-demand backup through the API on a real
-// agent with file:// storage, checks its objects and manifest, and deletes it.
+// agent with file:// storage, in each format, checks its objects and
+// manifest, and deletes it.
 func TestBackupLifecycle(t *testing.T) {
 	t.Parallel()
 	f := fleettest.Start(t, fleettest.Options{Agents: 1})
@@ -24,40 +26,60 @@ func TestBackupLifecycle(t *testing.T) {
 	storageDir := t.TempDir()
 	queryableCluster(t, f, api.ClusterCreate{Name: "kept", Spec: api.ClusterSpec{MemoryLimit: "256MiB", Threads: 1, StorageURL: "file://" + storageDir}},
 		"CREATE TABLE t (id INTEGER, v VARCHAR)", "INSERT INTO t SELECT i, 'v' || i FROM range(1000) r(i)")
-	b, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Labels: map[string]string{"why": "test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
-		b, err = c.GetBackup(ctx, "kept", b.ID)
-		if err == nil && b.Status.Phase != api.BackupComplete {
-			err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
+	for _, tt := range []struct {
+		format      string
+		objects     []string
+		compression string
+	}{
+		{api.FormatParquet, []string{"load.sql", "manifest.json", "schema.sql", "t.parquet"}, "zstd"},
+		{api.FormatDuckDB, []string{"database.duckdb", "manifest.json"}, ""},
+	} {
+		b, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Labels: map[string]string{"why": "test"}, Format: tt.format})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return err
-	})
-	if b.Status.Tables != 1 || b.Status.Size == 0 || b.Status.ManifestSHA256 == "" || b.Status.BytesDone != b.Status.BytesTotal {
-		t.Errorf("complete backup: %+v", b.Status)
-	}
-	dir := filepath.Join(storageDir, "clusters", "kept", "backups", b.ID)
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-		t.Fatalf("no manifest in storage: %v", err)
-	}
-	if list, err := c.ListBackups(ctx, "kept"); err != nil || len(list) != 1 || list[0].Labels["why"] != "test" {
-		t.Errorf("ListBackups = %+v, %v", list, err)
-	}
-	if err := c.DeleteBackup(ctx, "kept", b.ID); err != nil {
-		t.Fatal(err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
+		f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+			b, err = c.GetBackup(ctx, "kept", b.ID)
+			if err == nil && b.Status.Phase != api.BackupComplete {
+				err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
+			}
+			return err
+		})
+		if b.Status.Format != tt.format || b.Status.Compression != tt.compression || b.Status.Tables != 1 || b.Status.Size == 0 ||
+			b.Status.ManifestSHA256 == "" || b.Status.BytesDone != b.Status.BytesTotal {
+			t.Errorf("complete %s backup: %+v", tt.format, b.Status)
 		}
-		t.Errorf("objects left after delete: %s", strings.Join(names, ", "))
+		dir := filepath.Join(storageDir, "clusters", "kept", "backups", b.ID)
+		if got := fileNames(t, dir); !slices.Equal(got, tt.objects) {
+			t.Errorf("%s backup objects: %v, want %v", tt.format, got, tt.objects)
+		}
+		if list, err := c.ListBackups(ctx, "kept"); err != nil || len(list) != 1 || list[0].Labels["why"] != "test" {
+			t.Errorf("ListBackups = %+v, %v", list, err)
+		}
+		if err := c.DeleteBackup(ctx, "kept", b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if left := fileNames(t, dir); len(left) != 0 {
+			t.Errorf("objects left after delete: %v", left)
+		}
+		if _, err := c.GetBackup(ctx, "kept", b.ID); !client.IsNotFound(err) {
+			t.Errorf("GetBackup after delete = %v", err)
+		}
 	}
-	if _, err := c.GetBackup(ctx, "kept", b.ID); !client.IsNotFound(err) {
-		t.Errorf("GetBackup after delete = %v", err)
+	_, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Format: "zip"})
+	if client.StatusCode(err) != 400 || !strings.Contains(err.Error(), "format") {
+		t.Errorf("CreateBackup with format zip = %v, want 400 naming format", err)
 	}
+}
+
+func fileNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // TestBackupSurvivesAgentKill kills the primary's agent (SIGKILL) in the

@@ -1,11 +1,15 @@
 // Package backup writes consistent images of a node's database to cloud
 // storage through gocloud.dev/blob and restores them. A backup is the
-// objects of an export (schema, load script, one ZSTD Parquet file per
-// table) under <prefix>/<id>/, and manifest.json, uploaded last: sizes,
-// SHA-256 of every object, DuckDB version, row counts. A backup without a
-// manifest does not exist. Restore verifies every object against the
-// manifest before anything is imported, and swaps the database in only
-// once the imported row counts match.
+// objects of an image under <prefix>/<id>/, and manifest.json, uploaded
+// last: format, sizes, SHA-256 of every object, DuckDB version, row counts.
+// A backup without a manifest does not exist.
+//
+// Two formats: parquet (the schema, a load script and one ZSTD Parquet
+// file per table, from EXPORT DATABASE) and duckdb (a consistent copy of
+// the database file, from Engine.Snapshot). Restore verifies every object
+// against the manifest before anything is opened, loads or opens the
+// image in a staged database file beside the node's, and swaps it in only
+// once its row counts match the manifest.
 package backup
 
 import (
@@ -24,6 +28,7 @@ import (
 	"time"
 
 	"github.com/duckfleet/duckfleet/agent/engine"
+	"github.com/duckfleet/duckfleet/internal/api"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -33,7 +38,10 @@ const ManifestName = "manifest.json"
 
 // Manifest describes one backup.
 type Manifest struct {
+	// Format 1 is this layout; Kind is parquet or duckdb (empty in
+	// manifests written before there were two: parquet).
 	Format        int              `json:"format"`
+	Kind          string           `json:"kind,omitempty"`
 	ID            string           `json:"id"`
 	Cluster       string           `json:"cluster"`
 	CreatedAt     time.Time        `json:"created_at"`
@@ -66,32 +74,54 @@ func (m Manifest) Size() int64 {
 type Engine interface {
 	SpoolDir(name string) (string, error)
 	Export(ctx context.Context, dir, compression string) (engine.Image, error)
+	Snapshot(ctx context.Context, dir string) (engine.Image, error)
 	Stage(ctx context.Context, dir string, want map[string]int64) (string, error)
+	RestorePath() (string, error)
+	StageFile(ctx context.Context, staged string, want map[string]int64) error
 	SwapIn(ctx context.Context, staged string) error
 }
 
 // Progress is told how many bytes are done of the total, as objects move.
 type Progress func(done, total int64)
 
+// Spec says which backup to take and where it goes.
+type Spec struct {
+	Prefix, Cluster, ID string
+	// Format is api.FormatParquet (the default) or api.FormatDuckDB;
+	// Compression is the Parquet codec of a parquet backup.
+	Format, Compression string
+	// KeeperURL, when set, encrypts every object (envelope encryption).
+	KeeperURL string
+}
+
 func key(prefix, id, name string) string { return path.Join(prefix, id, name) }
 
-// Create exports the database and uploads it as backup id under prefix.
-// With a keeper URL every object is encrypted before upload (envelope
-// encryption); the checksums are of what is stored.
-func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id, compression, keeperURL string, progress Progress) (Manifest, error) {
-	dir, err := eng.SpoolDir("backup-" + id)
+// Create takes an image of the database and uploads it as backup s.ID
+// under s.Prefix. The checksums are of what is stored (after encryption).
+func Create(ctx context.Context, eng Engine, b *blob.Bucket, s Spec, progress Progress) (Manifest, error) {
+	dir, err := eng.SpoolDir("backup-" + s.ID)
 	if err != nil {
 		return Manifest{}, err
 	}
 	defer os.RemoveAll(dir)
-	img, err := eng.Export(ctx, dir, compression)
+	var img engine.Image
+	switch s.Format {
+	case "", api.FormatParquet:
+		s.Format = api.FormatParquet
+		img, err = eng.Export(ctx, dir, s.Compression)
+	case api.FormatDuckDB:
+		img, err = eng.Snapshot(ctx, dir)
+	default:
+		err = fmt.Errorf("backup format %q is not one of %v", s.Format, api.Formats)
+	}
 	if err != nil {
 		return Manifest{}, err
 	}
-	m := Manifest{Format: 1, ID: id, Cluster: cluster, CreatedAt: time.Now().UTC(), DuckDBVersion: img.DuckDBVersion, Tables: img.Tables, Encryption: "none"}
+	m := Manifest{Format: 1, Kind: s.Format, ID: s.ID, Cluster: s.Cluster, CreatedAt: time.Now().UTC(), DuckDBVersion: img.DuckDBVersion,
+		Tables: img.Tables, Encryption: "none"}
 	var dataKey []byte
-	if keeperURL != "" {
-		k, err := keeperFor(ctx, keeperURL)
+	if s.KeeperURL != "" {
+		k, err := keeperFor(ctx, s.KeeperURL)
 		if err != nil {
 			return m, err
 		}
@@ -106,73 +136,149 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, prefix, cluster, id
 	if err != nil {
 		return m, err
 	}
-	var total, done int64
+	var total int64
 	for _, f := range files {
+		if f.IsDir() {
+			return m, fmt.Errorf("unexpected directory %s in the image", f.Name())
+		}
 		if info, err := f.Info(); err == nil {
 			total += info.Size()
 		}
 	}
+	meter := newMeter(total, progress)
 	for _, f := range files {
-		if f.IsDir() {
-			return m, fmt.Errorf("unexpected directory %s in the export", f.Name())
-		}
-		o, err := upload(ctx, b, filepath.Join(dir, f.Name()), key(prefix, id, f.Name()), dataKey, f.Name())
+		o, err := upload(ctx, b, filepath.Join(dir, f.Name()), key(s.Prefix, s.ID, f.Name()), dataKey, f.Name(), meter)
 		if err != nil {
 			return m, err
 		}
 		o.Name = f.Name()
 		m.Objects = append(m.Objects, o)
-		done += o.Size
-		if progress != nil {
-			progress(done, total)
-		}
 	}
+	meter.finish()
 	sort.Slice(m.Objects, func(i, j int) bool { return m.Objects[i].Name < m.Objects[j].Name })
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return m, err
 	}
-	if err := b.WriteAll(ctx, key(prefix, id, ManifestName), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+	if err := writeDurably(ctx, b, key(s.Prefix, s.ID, ManifestName), body); err != nil {
 		return m, fmt.Errorf("upload the manifest: %w", err)
 	}
 	return m, nil
 }
 
-func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte, name string) (Object, error) {
+// durable returns writer options that catch the file behind a file://
+// object, and a function that syncs it to disk before the writer closes:
+// a backup's objects are on disk before its manifest says it exists.
+// Other stores are durable once the upload completes.
+func durable() (*blob.WriterOptions, func() error) {
+	var f *os.File
+	opts := &blob.WriterOptions{BeforeWrite: func(as func(any) bool) error {
+		as(&f)
+		return nil
+	}}
+	return opts, func() error {
+		if f == nil {
+			return nil
+		}
+		return f.Sync()
+	}
+}
+
+func writeDurably(ctx context.Context, b *blob.Bucket, k string, body []byte) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts, sync := durable()
+	opts.ContentType = "application/json"
+	w, err := b.NewWriter(ctx, k, opts)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(body)
+	if err == nil {
+		err = sync()
+	}
+	if err != nil {
+		cancel()
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// upload writes file to the bucket at k (encrypted with dataKey, if any)
+// and returns the size and SHA-256 of what is stored. A failed upload is
+// aborted, never committed.
+func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte, name string, meter *meter) (Object, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return Object{}, err
 	}
 	defer f.Close()
-	w, err := b.NewWriter(ctx, k, nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts, sync := durable()
+	w, err := b.NewWriter(ctx, k, opts)
 	if err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
-	h := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(w, h)}
+	hw := hashingWriter{w: w, asyncHash: newAsyncHash()}
+	defer hw.Sum() // the hashing goroutine ends on every path
+	src := meter.reader(f)
 	if dataKey != nil {
-		err = encryptStream(cw, f, dataKey, name)
+		err = encryptStream(hw, src, dataKey, name)
 	} else {
-		_, err = io.Copy(cw, f)
+		_, err = io.CopyBuffer(hw, src, make([]byte, hashBufSize))
+	}
+	if err == nil {
+		err = sync()
 	}
 	if err != nil {
+		cancel() // abort: Close must not commit a partial object
 		w.Close()
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
 	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
-	return Object{Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return Object{Size: hw.n, SHA256: hw.Sum()}, nil
 }
 
-type countingWriter struct {
-	w io.Writer
-	n int64
+// meter tells a Progress how many bytes of the images' files have moved,
+// at most every progressEvery and once at the end.
+type meter struct {
+	done, total int64
+	progress    Progress
+	last        time.Time
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+const progressEvery = 250 * time.Millisecond
+
+func newMeter(total int64, p Progress) *meter { return &meter{total: total, progress: p} }
+
+func (m *meter) add(n int) {
+	m.done += int64(n)
+	if m.progress != nil && time.Since(m.last) >= progressEvery {
+		m.last = time.Now()
+		m.progress(m.done, m.total)
+	}
+}
+
+func (m *meter) finish() {
+	if m.progress != nil {
+		m.progress(m.done, m.total)
+	}
+}
+
+func (m *meter) reader(r io.Reader) io.Reader { return &meteredReader{r: r, m: m} }
+
+type meteredReader struct {
+	r io.Reader
+	m *meter
+}
+
+func (r *meteredReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.m.add(n)
 	return n, err
 }
 
@@ -235,7 +341,7 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("object %s is corrupt: SHA-256 %s, the manifest says %s", e.Object, e.Got, e.Want)
 }
 
-// Restore downloads backup id, verifies every object, imports it into a
+// Restore downloads backup id, verifies every object, loads it into a
 // staged database, checks its row counts and only then swaps it in. Any
 // failure leaves the node's database as it was.
 // An encrypted backup needs the keeper it was taken with.
@@ -244,80 +350,84 @@ func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id, keeper
 	if err != nil {
 		return m, err
 	}
-	var dataKey []byte
-	switch m.Encryption {
-	case "none", "":
-	case EncryptionEnvelope:
-		if keeperURL == "" {
-			return m, fmt.Errorf("restore backup %s: %w", id, ErrNoKey)
-		}
-		k, err := keeperFor(ctx, keeperURL)
-		if err != nil {
-			return m, err
-		}
-		dataKey, err = unwrapKey(ctx, k, m.WrappedKey, id)
-		k.Close()
-		if err != nil {
-			return m, err
-		}
-	default:
-		return m, fmt.Errorf("backup %s uses encryption %q, which this agent does not know", id, m.Encryption)
-	}
-	dir, err := eng.SpoolDir("restore-" + id)
+	dataKey, err := m.dataKey(ctx, keeperURL)
 	if err != nil {
 		return m, err
 	}
-	defer os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return m, err
-	}
-	var done int64
 	for _, o := range m.Objects {
-		if o.Name != filepath.Base(o.Name) || o.Name == ManifestName {
+		if o.Name != filepath.Base(o.Name) || o.Name == ManifestName || o.Name == "." || o.Name == ".." {
 			return m, fmt.Errorf("the manifest of backup %s names a bad object %q", id, o.Name)
 		}
-		if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o, dataKey); err != nil {
+	}
+	meter := newMeter(m.Size(), progress)
+	var staged string
+	switch m.Kind {
+	case "", api.FormatParquet:
+		dir, err := eng.SpoolDir("restore-" + id)
+		if err != nil {
 			return m, err
 		}
-		done += o.Size
-		if progress != nil {
-			progress(done, m.Size())
+		defer os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return m, err
 		}
+		for _, o := range m.Objects {
+			if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o, dataKey, meter); err != nil {
+				return m, err
+			}
+		}
+		if staged, err = eng.Stage(ctx, dir, m.Tables); err != nil {
+			return m, fmt.Errorf("restore backup %s: %w", id, err)
+		}
+	case api.FormatDuckDB:
+		if len(m.Objects) != 1 || m.Objects[0].Name != engine.DatabaseFile {
+			return m, fmt.Errorf("the manifest of backup %s (format duckdb) must list exactly one object, %s", id, engine.DatabaseFile)
+		}
+		if staged, err = eng.RestorePath(); err != nil {
+			return m, err
+		}
+		if err := download(ctx, b, key(prefix, id, engine.DatabaseFile), staged, m.Objects[0], dataKey, meter); err != nil {
+			return m, err
+		}
+		if err := eng.StageFile(ctx, staged, m.Tables); err != nil {
+			return m, fmt.Errorf("restore backup %s (written by DuckDB %s): %w", id, m.DuckDBVersion, err)
+		}
+	default:
+		return m, fmt.Errorf("backup %s has format %q, which this agent does not know (it knows %v)", id, m.Kind, api.Formats)
 	}
-	staged, err := eng.Stage(ctx, dir, m.Tables)
-	if err != nil {
-		return m, fmt.Errorf("restore backup %s: %w", id, err)
-	}
+	meter.finish()
 	if err := eng.SwapIn(ctx, staged); err != nil {
 		return m, fmt.Errorf("restore backup %s: %w", id, err)
 	}
 	return m, nil
 }
 
-// download fetches an object, checks its checksum and, with a data key,
-// decrypts it into file.
-func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, dataKey []byte) error {
-	if dataKey != nil {
-		enc := file + ".enc"
-		defer os.Remove(enc)
-		if err := download(ctx, b, k, enc, want, nil); err != nil {
-			return err
+// dataKey unwraps the backup's data key with the keeper; nil when the
+// backup is not encrypted.
+func (m Manifest) dataKey(ctx context.Context, keeperURL string) ([]byte, error) {
+	switch m.Encryption {
+	case "none", "":
+		return nil, nil
+	case EncryptionEnvelope:
+		if keeperURL == "" {
+			return nil, fmt.Errorf("restore backup %s: %w", m.ID, ErrNoKey)
 		}
-		in, err := os.Open(enc)
+		k, err := keeperFor(ctx, keeperURL)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer in.Close()
-		out, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		err = decryptStream(out, in, dataKey, want.Name)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		defer k.Close()
+		return unwrapKey(ctx, k, m.WrappedKey, m.ID)
+	default:
+		return nil, fmt.Errorf("backup %s uses encryption %q, which this agent does not know", m.ID, m.Encryption)
 	}
+}
+
+// download streams an object into file, decrypting it with dataKey (if
+// any) on the way, and checks the size and SHA-256 of what is stored. A
+// corrupted object is a *ChecksumError (even when decryption noticed
+// first); on any failure the file is removed.
+func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, dataKey []byte, meter *meter) (err error) {
 	r, err := b.NewReader(ctx, k, nil)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", k, err)
@@ -327,19 +437,50 @@ func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, 
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	defer func() {
+		if err != nil {
+			os.Remove(file)
+		}
+	}()
+	src := &sourceReader{r: meter.reader(r)}
+	in := hashingReader{r: src, asyncHash: newAsyncHash()}
+	defer in.Sum() // the hashing goroutine ends on every path
+	var werr error
+	if dataKey == nil {
+		_, werr = io.CopyBuffer(struct{ io.Writer }{f}, in, make([]byte, hashBufSize))
+	} else if werr = decryptStream(f, in, dataKey, want.Name); werr != nil {
+		_, _ = io.Copy(io.Discard, in) // hash the rest: a corrupted object says so
 	}
-	if err != nil {
-		return fmt.Errorf("download %s: %w", k, err)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
 	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if n != want.Size || got != want.SHA256 {
+	if src.err != nil {
+		return fmt.Errorf("download %s: %w", k, src.err)
+	}
+	if got := in.Sum(); src.n != want.Size || got != want.SHA256 {
 		return &ChecksumError{Object: want.Name, Want: want.SHA256, Got: got}
 	}
+	if werr != nil {
+		return fmt.Errorf("download %s: %w", k, werr)
+	}
 	return nil
+}
+
+// sourceReader counts what it reads and keeps its first error other
+// than io.EOF, to tell a failed download from a corrupted object.
+type sourceReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // SHA256 returns the hex SHA-256 of what r holds.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,16 +83,31 @@ func openBucket(t testing.TB, url string) *blob.Bucket {
 	return b
 }
 
-func roundTrip(t *testing.T, url string) {
+// formats are the backup formats, each with what proves an object of it
+// is stored in the clear.
+var formats = []struct {
+	name  string
+	plain func(object string, data []byte) bool
+}{
+	{api.FormatParquet, func(o string, data []byte) bool {
+		return o == "schema.sql" && bytes.Contains(data, []byte("CREATE"))
+	}},
+	{api.FormatDuckDB, func(o string, data []byte) bool {
+		return o == engine.DatabaseFile && len(data) > 12 && string(data[8:12]) == "DUCK"
+	}},
+}
+
+func roundTrip(t *testing.T, url, format string) {
 	src, dst := newEngine(t), newEngine(t)
 	fill(t, src)
 	b := openBucket(t, url)
 	var last [2]int64
-	m, err := Create(t.Context(), src, b, "clusters/c/backups", "c", "b1", "zstd", "", func(done, total int64) { last = [2]int64{done, total} })
+	m, err := Create(t.Context(), src, b, Spec{Prefix: "clusters/c/backups", Cluster: "c", ID: "b1", Format: format},
+		func(done, total int64) { last = [2]int64{done, total} })
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if m.Tables["sales.orders"] != 5000 || m.Tables["main.empty"] != 0 || len(m.Objects) < 3 || last[0] != last[1] || last[1] != m.Size() {
+	if m.Kind != format || m.Tables["sales.orders"] != 5000 || m.Tables["main.empty"] != 0 || len(m.Objects) < 1 || last[0] != last[1] || last[1] == 0 {
 		t.Errorf("manifest %+v, progress %v", m, last)
 	}
 	want := map[string][][]any{}
@@ -99,8 +115,12 @@ func roundTrip(t *testing.T, url string) {
 		want[q] = run(t, src, q)
 	}
 	run(t, dst, "CREATE TABLE main.doomed (x INTEGER)")
-	if _, err := Restore(t.Context(), dst, b, "clusters/c/backups", "b1", "", nil); err != nil {
+	last = [2]int64{}
+	if _, err := Restore(t.Context(), dst, b, "clusters/c/backups", "b1", "", func(done, total int64) { last = [2]int64{done, total} }); err != nil {
 		t.Fatalf("Restore: %v", err)
+	}
+	if last[0] != m.Size() || last[1] != m.Size() {
+		t.Errorf("restore progress %v, want %d of %d", last, m.Size(), m.Size())
 	}
 	for _, q := range checks {
 		if d := cmp.Diff(want[q], run(t, dst, q)); d != "" {
@@ -115,7 +135,12 @@ func roundTrip(t *testing.T, url string) {
 
 func TestRoundTripFile(t *testing.T) {
 	t.Parallel()
-	roundTrip(t, "file://"+t.TempDir()+"?create_dir=true")
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			roundTrip(t, "file://"+t.TempDir()+"?create_dir=true", f.name)
+		})
+	}
 }
 
 // TestRoundTripS3 runs against a real S3-protocol server (moto) on loopback.
@@ -124,44 +149,111 @@ func TestRoundTripS3(t *testing.T) {
 	url := fleettest.StartMoto(t, "backups")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	roundTrip(t, url)
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) { roundTrip(t, url, f.name) })
+	}
+}
+
+// largest returns the name of a manifest's largest object.
+func largest(m Manifest) string {
+	var o Object
+	for _, x := range m.Objects {
+		if x.Size > o.Size {
+			o = x
+		}
+	}
+	return o.Name
+}
+
+// keeper gives dst a table that a failed restore must leave alone.
+func keeper(t *testing.T, dst *engine.Engine) {
+	t.Helper()
+	run(t, dst, "CREATE TABLE keep (x INTEGER)")
+	run(t, dst, "INSERT INTO keep VALUES (42)")
+}
+
+func checkKept(t *testing.T, dst *engine.Engine) {
+	t.Helper()
+	if got := run(t, dst, "SELECT x FROM keep"); len(got) != 1 || fmt.Sprint(got[0][0]) != "42" {
+		t.Errorf("the node's own data changed after a failed restore: %v", got)
+	}
 }
 
 func TestCorruptObjectIsRefused(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	src, dst := newEngine(t), newEngine(t)
-	fill(t, src)
-	run(t, dst, "CREATE TABLE keep (x INTEGER)")
-	run(t, dst, "INSERT INTO keep VALUES (42)")
-	b := openBucket(t, "file://"+dir)
-	m, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var victim string
-	for _, o := range m.Objects {
-		if strings.HasSuffix(o.Name, ".parquet") {
-			victim = o.Name
+	for _, f := range formats {
+		for _, encrypted := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/encrypted=%v", f.name, encrypted), func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				src, dst := newEngine(t), newEngine(t)
+				fill(t, src)
+				keeper(t, dst)
+				var k string
+				if encrypted {
+					k = testKey(t)
+				}
+				b := openBucket(t, "file://"+dir)
+				m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name, KeeperURL: k}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				victim := largest(m)
+				file := filepath.Join(dir, "p", "b1", victim)
+				data, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data[len(data)/2] ^= 0xff
+				if err := os.WriteFile(file, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				_, err = Restore(t.Context(), dst, b, "p", "b1", k, nil)
+				var ce *ChecksumError
+				if !errors.As(err, &ce) || ce.Object != victim {
+					t.Fatalf("Restore of a corrupted backup = %v, want a checksum error naming %s", err, victim)
+				}
+				checkKept(t, dst)
+				if staged := dst.Path("c") + ".restore"; fileExists(staged) {
+					t.Errorf("a failed restore left %s behind", staged)
+				}
+			})
 		}
 	}
-	file := filepath.Join(dir, "p", "b1", victim)
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestRowCountsAreChecked restores a backup whose manifest claims other
+// row counts: the restore fails and the node keeps its data.
+func TestRowCountsAreChecked(t *testing.T) {
+	t.Parallel()
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			src, dst := newEngine(t), newEngine(t)
+			fill(t, src)
+			keeper(t, dst)
+			b := openBucket(t, "file://"+dir)
+			m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Tables["sales.orders"]++
+			body, _ := json.Marshal(m)
+			if err := os.WriteFile(filepath.Join(dir, "p", "b1", ManifestName), body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Restore(t.Context(), dst, b, "p", "b1", "", nil); !errors.Is(err, engine.ErrRowCounts) {
+				t.Fatalf("Restore with wrong row counts = %v, want ErrRowCounts", err)
+			}
+			checkKept(t, dst)
+		})
 	}
-	data[len(data)/2] ^= 0xff
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Restore(t.Context(), dst, b, "p", "b1", "", nil)
-	var ce *ChecksumError
-	if !errors.As(err, &ce) || ce.Object != victim {
-		t.Fatalf("Restore of a corrupted backup = %v, want a checksum error naming %s", err, victim)
-	}
-	if got := run(t, dst, "SELECT x FROM keep"); len(got) != 1 || fmt.Sprint(got[0][0]) != "42" {
-		t.Errorf("the node's own data changed after a failed restore: %v", got)
-	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
@@ -170,10 +262,10 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	src := newEngine(t)
 	fill(t, src)
 	b := openBucket(t, "file://"+dir)
-	if _, err := Create(t.Context(), src, b, "p", "c", "b1", "zstd", "", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b1"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(t.Context(), src, b, "p", "c", "b2", "zstd", "", nil); err != nil {
+	if _, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b2", Format: api.FormatDuckDB}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "p", "b2", ManifestName)); err != nil {
@@ -183,8 +275,8 @@ func TestBackupWithoutManifestDoesNotExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].ID != "b1" {
-		t.Errorf("List = %+v, want only b1", list)
+	if len(list) != 1 || list[0].ID != "b1" || list[0].Kind != api.FormatParquet {
+		t.Errorf("List = %+v, want only b1 (parquet)", list)
 	}
 	if _, err := Restore(t.Context(), newEngine(t), b, "p", "b2", "", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Restore of a backup without manifest = %v, want ErrNotFound", err)
@@ -205,52 +297,57 @@ func testKey(t *testing.T) string {
 }
 
 // TestEncryptedRoundTrip backs up with a keeper: objects in storage are not
-// the plain export, restore with the same keeper gives the data back, and
+// the plain image, restore with the same keeper gives the data back, and
 // a wrong or missing key fails with a clear error and leaves the node alone.
 func TestEncryptedRoundTrip(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	src, dst := newEngine(t), newEngine(t)
-	fill(t, src)
-	b := openBucket(t, "file://"+dir)
-	key := testKey(t)
-	m, err := Create(t.Context(), src, b, "p", "c", "enc", "zstd", key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Encryption != EncryptionEnvelope || m.WrappedKey == "" {
-		t.Fatalf("manifest: encryption %q, wrapped key %q", m.Encryption, m.WrappedKey)
-	}
-	schema, err := os.ReadFile(filepath.Join(dir, "p", "enc", "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(schema), "CREATE") {
-		t.Error("schema.sql is stored in the clear")
-	}
-	run(t, dst, "CREATE TABLE keep (x INTEGER)")
-	for name, k := range map[string]string{"missing key": "", "wrong key": testKey(t)} {
-		_, err := Restore(t.Context(), dst, b, "p", "enc", k, nil)
-		if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), k+"x") {
-			t.Errorf("%s: Restore = %v", name, err)
-		}
-		if name == "missing key" && !errors.Is(err, ErrNoKey) {
-			t.Errorf("missing key: %v, want ErrNoKey", err)
-		}
-		if name == "wrong key" && !strings.Contains(err.Error(), "cannot decrypt") {
-			t.Errorf("wrong key: %v, want it to say the key cannot decrypt", err)
-		}
-	}
-	if got := run(t, dst, "SELECT count(*) FROM keep"); fmt.Sprint(got) != "[[0]]" {
-		t.Errorf("the node's data changed after failed restores: %v", got)
-	}
-	if _, err := Restore(t.Context(), dst, b, "p", "enc", key, nil); err != nil {
-		t.Fatalf("Restore with the key: %v", err)
-	}
-	for _, q := range checks {
-		if d := cmp.Diff(run(t, src, q), run(t, dst, q)); d != "" {
-			t.Errorf("%s differs after an encrypted round trip:\n%s", q, d)
-		}
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			src, dst := newEngine(t), newEngine(t)
+			fill(t, src)
+			b := openBucket(t, "file://"+dir)
+			key := testKey(t)
+			m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "enc", Format: f.name, KeeperURL: key}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Encryption != EncryptionEnvelope || m.WrappedKey == "" {
+				t.Fatalf("manifest: encryption %q, wrapped key %q", m.Encryption, m.WrappedKey)
+			}
+			for _, o := range m.Objects {
+				data, err := os.ReadFile(filepath.Join(dir, "p", "enc", o.Name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.plain(o.Name, data) {
+					t.Errorf("%s is stored in the clear", o.Name)
+				}
+			}
+			keeper(t, dst)
+			for name, k := range map[string]string{"missing key": "", "wrong key": testKey(t)} {
+				_, err := Restore(t.Context(), dst, b, "p", "enc", k, nil)
+				if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), k+"x") {
+					t.Errorf("%s: Restore = %v", name, err)
+				}
+				if name == "missing key" && !errors.Is(err, ErrNoKey) {
+					t.Errorf("missing key: %v, want ErrNoKey", err)
+				}
+				if name == "wrong key" && !strings.Contains(err.Error(), "cannot decrypt") {
+					t.Errorf("wrong key: %v, want it to say the key cannot decrypt", err)
+				}
+			}
+			checkKept(t, dst)
+			if _, err := Restore(t.Context(), dst, b, "p", "enc", key, nil); err != nil {
+				t.Fatalf("Restore with the key: %v", err)
+			}
+			for _, q := range checks {
+				if d := cmp.Diff(run(t, src, q), run(t, dst, q)); d != "" {
+					t.Errorf("%s differs after an encrypted round trip:\n%s", q, d)
+				}
+			}
+		})
 	}
 }
 

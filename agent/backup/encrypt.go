@@ -107,6 +107,7 @@ func encryptStream(w io.Writer, r io.Reader, key []byte, name string) error {
 	}
 	buf := make([]byte, chunkSize)
 	next := make([]byte, chunkSize)
+	out := make([]byte, 4, 4+chunkSize+g.Overhead())
 	n, err := io.ReadFull(r, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return err
@@ -117,13 +118,10 @@ func encryptStream(w io.Writer, r io.Reader, key []byte, name string) error {
 			return rerr
 		}
 		last := m == 0
-		sealed := g.Seal(nil, nonce(g, i), buf[:n], chunkAD(name, i, last))
-		var hdr [4]byte
-		binary.BigEndian.PutUint32(hdr[:], uint32(len(sealed)))
-		if _, err := w.Write(hdr[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(sealed); err != nil {
+		// One write per chunk: its length, then the sealed chunk.
+		out = g.Seal(out[:4], nonce(g, i), buf[:n], chunkAD(name, i, last))
+		binary.BigEndian.PutUint32(out, uint32(len(out)-4))
+		if _, err := w.Write(out); err != nil {
 			return err
 		}
 		if last {

@@ -135,7 +135,8 @@ func (d *Dispatcher) dispatch(ctx context.Context) error {
 		if !ok || !d.health.Healthy(primary.ID) {
 			continue // waits for a healthy primary
 		}
-		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: c.Spec.StorageURL, StoragePrefix: b.Status.StoragePrefix, Compression: b.Status.Compression}
+		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: c.Spec.StorageURL, StoragePrefix: b.Status.StoragePrefix,
+			Format: b.Status.Format, Compression: b.Status.Compression}
 		if job.StoragePrefix == "" {
 			job.StoragePrefix = "clusters/" + b.Cluster
 		}

@@ -40,15 +40,19 @@ func NewBackupID(now time.Time) string {
 	return "bk-" + now.UTC().Format("20060102t150405") + "-" + hex.EncodeToString(suffix)
 }
 
-// NewBackup is the record of a backup to take, for a policy or on demand.
-func NewBackup(cluster string, labels map[string]string, spec *StoredPolicy, now time.Time) store.Backup {
-	st := api.BackupStatus{Phase: api.BackupPending}
-	if spec != nil {
-		st.Compression = spec.Compression
-		st.SealedKey, st.Encrypted = spec.SealedKey, spec.SealedKey != ""
-		if spec.Prefix != "" {
-			st.StoragePrefix = "clusters/" + cluster + "/" + spec.Prefix
-		}
+// NewBackup is the record of a backup to take: for a policy, or on demand
+// (spec then holds only a format).
+func NewBackup(cluster string, labels map[string]string, spec StoredPolicy, now time.Time) store.Backup {
+	st := api.BackupStatus{Phase: api.BackupPending, Format: spec.Format, Compression: spec.Compression,
+		SealedKey: spec.SealedKey, Encrypted: spec.SealedKey != ""}
+	if st.Format == "" {
+		st.Format = api.FormatParquet
+	}
+	if st.Format == api.FormatParquet && st.Compression == "" {
+		st.Compression = api.DefaultCompression
+	}
+	if spec.Prefix != "" {
+		st.StoragePrefix = "clusters/" + cluster + "/" + spec.Prefix
 	}
 	return store.Backup{Cluster: cluster, ID: NewBackupID(now), Labels: labels, Status: st}
 }
@@ -77,7 +81,7 @@ func (d *Dispatcher) runPolicies(ctx context.Context, all []store.Backup, nodes 
 			last = *st.LastRun
 		}
 		if !sched.Next(last.UTC()).After(now) {
-			if _, err := ps.CreateBackup(ctx, NewBackup(p.Cluster, map[string]string{PolicyLabel: p.Name}, &spec, now)); err != nil {
+			if _, err := ps.CreateBackup(ctx, NewBackup(p.Cluster, map[string]string{PolicyLabel: p.Name}, spec, now)); err != nil {
 				return err
 			}
 			t := now.UTC()

@@ -22,7 +22,7 @@ func (h *Handler) createBackup(c *gin.Context) {
 		return
 	}
 	cluster := c.Param("cluster")
-	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(cluster, in.Labels, nil, time.Now()))
+	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(cluster, in.Labels, backups.StoredPolicy{BackupPolicySpec: api.BackupPolicySpec{Format: in.Format}}, time.Now()))
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("cluster %q", cluster), err)
 		return
@@ -84,6 +84,9 @@ func backupView(b store.Backup) api.Backup {
 	}
 	st := b.Status
 	st.SealedKey = "" // never served
+	if st.Format == "" {
+		st.Format = api.FormatParquet // recorded before formats existed
+	}
 	return api.Backup{Cluster: b.Cluster, ID: b.ID, Labels: labels, Status: st, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
 

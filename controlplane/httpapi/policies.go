@@ -132,7 +132,7 @@ func (h *Handler) runPolicy(c *gin.Context) {
 	}
 	var spec backups.StoredPolicy
 	_ = json.Unmarshal([]byte(a.Spec), &spec)
-	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(a.Cluster, map[string]string{backups.PolicyLabel: a.Name}, &spec, time.Now()))
+	b, err := h.cfg.Store.CreateBackup(c, backups.NewBackup(a.Cluster, map[string]string{backups.PolicyLabel: a.Name}, spec, time.Now()))
 	if err != nil {
 		h.storeError(c, fmt.Sprintf("cluster %q", a.Cluster), err)
 		return
@@ -166,6 +166,9 @@ func policyView(a store.Access) api.BackupPolicy {
 	_ = json.Unmarshal([]byte(a.Spec), &stored)
 	p.Spec = stored.BackupPolicySpec
 	p.Spec.EncryptionKeyURL = ""
+	if p.Spec.Format == "" {
+		p.Spec.Format = api.FormatParquet // stored before formats existed
+	}
 	_ = json.Unmarshal([]byte(a.Status), &p.Status)
 	return p
 }

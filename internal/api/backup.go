@@ -16,9 +16,27 @@ const (
 	BackupFailed   = "failed"   // Error says why; no manifest was written
 )
 
+// Backup formats, in BackupCreate.Format, BackupPolicySpec.Format and
+// BackupStatus.Format.
+const (
+	// FormatParquet is one Parquet file per table plus the schema: portable
+	// (any Parquet reader can open a backup), but DuckDB spends CPU on
+	// encoding it and, on restore, on loading and compressing it again.
+	FormatParquet = "parquet"
+	// FormatDuckDB is a consistent copy of the database file itself: backup
+	// and restore move bytes at close to disk speed, but only a DuckDB of
+	// the same or a newer version can read it.
+	FormatDuckDB = "duckdb"
+)
+
+// Formats are the backup formats, the default first.
+var Formats = []string{FormatParquet, FormatDuckDB}
+
 // BackupCreate is the body of POST /v1/clusters/{cluster}/backups.
 type BackupCreate struct {
 	Labels map[string]string `json:"labels,omitempty"`
+	// Format is parquet (the default) or duckdb.
+	Format string `json:"format,omitempty"`
 }
 
 // BackupStatus is how far a backup got.
@@ -27,9 +45,12 @@ type BackupStatus struct {
 	// Node is the node that takes the backup.
 	Node string `json:"node,omitempty"`
 	// StorageURL and StoragePrefix are where the backup was written;
-	// Compression is its Parquet codec.
+	// Format is parquet or duckdb, and Compression the Parquet codec of a
+	// parquet backup. An empty Format is parquet (records written before
+	// formats existed).
 	StorageURL    string `json:"storage_url,omitempty"`
 	StoragePrefix string `json:"storage_prefix,omitempty"`
+	Format        string `json:"format,omitempty"`
 	Compression   string `json:"compression,omitempty"`
 	BytesDone     int64  `json:"bytes_done"`
 	BytesTotal    int64  `json:"bytes_total"`
@@ -83,7 +104,17 @@ func (b *BackupCreate) Normalize() error {
 	if b.Labels == nil {
 		b.Labels = map[string]string{}
 	}
+	normalizeFormat(&v, "format", &b.Format)
 	return v.err()
+}
+
+func normalizeFormat(v *ValidationError, field string, f *string) {
+	if *f == "" {
+		*f = FormatParquet
+	}
+	if !slices.Contains(Formats, *f) {
+		v.add(field, "%q is not a backup format: use %s", truncate(*f), strings.Join(Formats, " or "))
+	}
 }
 
 // BackupJob is what the control plane asks a node to do
@@ -93,6 +124,8 @@ type BackupJob struct {
 	Cluster       string `json:"cluster"`
 	StorageURL    string `json:"storage_url"`
 	StoragePrefix string `json:"storage_prefix"`
+	// Format is parquet or duckdb; empty means parquet.
+	Format string `json:"format,omitempty"`
 	// Compression is the Parquet codec; empty means zstd.
 	Compression string `json:"compression,omitempty"`
 	// EncryptionKeyURL, when set, is the gocloud.dev secrets keeper that
@@ -116,6 +149,9 @@ type JobStatus struct {
 // Compressions are the Parquet codecs a backup may use.
 var Compressions = []string{"zstd", "snappy", "gzip", "uncompressed"}
 
+// DefaultCompression is the Parquet codec of parquet backups by default.
+const DefaultCompression = "zstd"
+
 // BackupPolicySpec is the desired state of a backup policy.
 type BackupPolicySpec struct {
 	// Schedule is a cron expression (5 fields, or @daily, @every 1h, ...),
@@ -127,8 +163,12 @@ type BackupPolicySpec struct {
 	KeepWithin string `json:"keep_within,omitempty"`
 	// Prefix puts the policy's backups under clusters/<cluster>/<prefix>/.
 	Prefix string `json:"prefix,omitempty"`
-	// Compression is the Parquet codec, zstd by default.
-	Compression string `json:"compression"`
+	// Format is parquet (the default) or duckdb.
+	Format string `json:"format"`
+	// Compression is the Parquet codec of parquet backups, zstd by
+	// default; duckdb backups have none (it is empty), as DuckDB's file
+	// is compressed already.
+	Compression string `json:"compression,omitempty"`
 	// EncryptionKeyURL is a gocloud.dev secrets keeper (base64key://,
 	// awskms://, gcpkms://, azurekeyvault://, hashivault://) that wraps
 	// each backup's data key. Write-only: the API stores it sealed and
@@ -212,10 +252,14 @@ func (s *BackupPolicySpec) Normalize(prefix string) error {
 			v.add(prefix+"encryption_key_url", "is not a gocloud.dev secrets keeper URL: use %s", strings.Join(KeeperSchemes, "://, ")+"://")
 		}
 	}
-	if s.Compression == "" {
-		s.Compression = "zstd"
-	}
-	if !slices.Contains(Compressions, s.Compression) {
+	normalizeFormat(&v, prefix+"format", &s.Format)
+	switch {
+	case s.Format == FormatDuckDB && s.Compression != "":
+		v.add(prefix+"compression", "applies to parquet backups only: a duckdb backup is the database file, which DuckDB compresses itself; leave compression unset")
+	case s.Format == FormatDuckDB:
+	case s.Compression == "":
+		s.Compression = DefaultCompression
+	case !slices.Contains(Compressions, s.Compression):
 		v.add(prefix+"compression", "%q is not one of %s", truncate(s.Compression), strings.Join(Compressions, ", "))
 	}
 	return v.err()

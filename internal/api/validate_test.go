@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,5 +125,67 @@ func TestRoleSpecNormalize(t *testing.T) {
 	var ve *ValidationError
 	if err := bad.Normalize("spec."); !errors.As(err, &ve) || len(ve.Errors) != 3 || ve.Errors[0].Field != "spec.privileges[1]" {
 		t.Errorf("bad role: %v", err)
+	}
+}
+
+func TestBackupFormats(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      BackupPolicySpec
+		want    BackupPolicySpec
+		wantErr []FieldError
+	}{
+		{
+			name: "parquet by default, zstd",
+			in:   BackupPolicySpec{Schedule: "@daily", KeepLast: 2},
+			want: BackupPolicySpec{Schedule: "@daily", KeepLast: 2, Format: FormatParquet, Compression: "zstd"},
+		},
+		{
+			name: "duckdb has no codec",
+			in:   BackupPolicySpec{Schedule: "@daily", KeepLast: 2, Format: FormatDuckDB},
+			want: BackupPolicySpec{Schedule: "@daily", KeepLast: 2, Format: FormatDuckDB},
+		},
+		{
+			name:    "duckdb with a codec",
+			in:      BackupPolicySpec{Schedule: "@daily", KeepLast: 2, Format: FormatDuckDB, Compression: "zstd"},
+			wantErr: []FieldError{{"spec.compression", "applies to parquet backups only: a duckdb backup is the database file, which DuckDB compresses itself; leave compression unset"}},
+		},
+		{
+			name:    "unknown format",
+			in:      BackupPolicySpec{Schedule: "@daily", KeepLast: 2, Format: "csv"},
+			wantErr: []FieldError{{"spec.format", `"csv" is not a backup format: use parquet or duckdb`}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := tt.in
+			err := s.Normalize("spec.")
+			var ve *ValidationError
+			if tt.wantErr != nil {
+				if !errors.As(err, &ve) {
+					t.Fatalf("Normalize() = %v, want field errors", err)
+				}
+				if d := cmp.Diff(tt.wantErr, ve.Errors); d != "" {
+					t.Errorf("field errors (-want +got):\n%s", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, s); d != "" {
+				t.Errorf("spec (-want +got):\n%s", d)
+			}
+		})
+	}
+	b := BackupCreate{Format: "tar"}
+	if err := b.Normalize(); !errors.As(err, new(*ValidationError)) || !strings.Contains(err.Error(), "format") {
+		t.Errorf("BackupCreate with format tar: %v", err)
+	}
+	b = BackupCreate{}
+	if err := b.Normalize(); err != nil || b.Format != FormatParquet {
+		t.Errorf("BackupCreate default: %v, format %q", err, b.Format)
 	}
 }

@@ -1,6 +1,12 @@
 // Package storage opens a node's cloud storage through gocloud.dev/blob:
 // file:// (the embedded default), s3://, gs:// and azblob://, with
 // credentials taken from the agent's environment, never from its config.
+//
+// A file:// bucket is opened, unless its URL says otherwise, with
+// no_tmp_dir (objects are written beside their final name and renamed,
+// so the bucket may be on another file system than the temp dir) and
+// metadata=skip (no .attrs sidecar files, which would cost an MD5 of every
+// object; backups carry SHA-256 checksums of their own).
 package storage
 
 import (
@@ -62,11 +68,29 @@ func Open(ctx context.Context, raw string) (*blob.Bucket, error) {
 	if err := Validate(raw); err != nil {
 		return nil, err
 	}
-	b, err := blob.OpenBucket(ctx, raw)
+	b, err := blob.OpenBucket(ctx, withFileDefaults(raw))
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", Redact(raw), err)
 	}
 	return b, nil
+}
+
+// fileDefaults are the fileblob options Open sets unless the URL has them.
+var fileDefaults = map[string]string{"no_tmp_dir": "true", "metadata": "skip"}
+
+func withFileDefaults(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "file" {
+		return raw
+	}
+	q := u.Query()
+	for k, v := range fileDefaults {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Presence is what a node writes to nodes/<id>/agent.json on start, which

@@ -38,6 +38,20 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+func TestFileDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"file:///var/b", "file:///var/b?metadata=skip&no_tmp_dir=true"},
+		{"file:///var/b?create_dir=true&metadata=sidecar", "file:///var/b?create_dir=true&metadata=sidecar&no_tmp_dir=true"},
+		{"s3://bucket?region=x", "s3://bucket?region=x"},
+	}
+	for _, tt := range tests {
+		if got := withFileDefaults(tt.in); got != tt.want {
+			t.Errorf("withFileDefaults(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestPresenceOnFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -52,5 +66,8 @@ func TestPresenceOnFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nodes", "n1", "agent.json")); err != nil {
 		t.Errorf("presence object not on disk: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "nodes", "n1", "*.*.*")); len(left) > 0 {
+		t.Errorf("sidecar or temporary files beside the object: %v", left)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -24,8 +23,9 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*backupPolicyResource)(nil)
-	_ resource.ResourceWithImportState = (*backupPolicyResource)(nil)
+	_ resource.ResourceWithConfigure      = (*backupPolicyResource)(nil)
+	_ resource.ResourceWithImportState    = (*backupPolicyResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*backupPolicyResource)(nil)
 )
 
 type backupPolicyResource struct {
@@ -40,6 +40,7 @@ type backupPolicyModel struct {
 	KeepLast    types.Int64  `tfsdk:"keep_last"`
 	KeepWithin  canonValue   `tfsdk:"keep_within"`
 	Prefix      types.String `tfsdk:"prefix"`
+	Format      types.String `tfsdk:"format"`
 	Compression types.String `tfsdk:"compression"`
 	KeyURL      types.String `tfsdk:"encryption_key_url"`
 	KeyVersion  types.Int64  `tfsdk:"encryption_key_version"`
@@ -83,7 +84,7 @@ func (r *backupPolicyResource) Schema(_ context.Context, _ resource.SchemaReques
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Scheduled backups of a cluster, pruned by `keep_last` and `keep_within` (the newest complete backup is never " +
 			"deleted). The control plane runs the schedule in UTC; `POST /v1/clusters/{cluster}/backup-policies/{name}/run` takes one now. " +
-			"Encryption of policy backups is not available yet.",
+			"With `encryption_key_url`, every object of its backups is encrypted before upload.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`cluster/name`.", Computed: true,
@@ -112,10 +113,13 @@ func (r *backupPolicyResource) Schema(_ context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Put the policy's backups under `clusters/<cluster>/<prefix>/backups/` in the cluster's storage; unset means `clusters/<cluster>/backups/`.",
 				Optional:            true,
 			},
+			"format": backupFormatAttr("the policy's backups", false),
 			"compression": schema.StringAttribute{
-				MarkdownDescription: "Parquet codec of the backups: " + joinCode(api.Compressions) + ". Defaults to `zstd`.",
-				Optional:            true, Computed: true, Default: stringdefault.StaticString("zstd"),
-				Validators: []validator.String{stringvalidator.OneOf(api.Compressions...)},
+				MarkdownDescription: "Parquet codec of `parquet` backups: " + joinCode(api.Compressions) + ". Defaults to `" + api.DefaultCompression +
+					"` for `parquet` and is unset (null) for `duckdb`, whose file DuckDB compresses itself.",
+				Optional: true, Computed: true,
+				Validators:    []validator.String{stringvalidator.OneOf(api.Compressions...)},
+				PlanModifiers: []planmodifier.String{compressionDefault{}},
 			},
 			"encryption_key_url": schema.StringAttribute{
 				MarkdownDescription: "A gocloud.dev secrets keeper that wraps each backup's data key, such as `base64key://<base64 of 32 bytes>`, " +
@@ -138,6 +142,46 @@ func (r *backupPolicyResource) Schema(_ context.Context, _ resource.SchemaReques
 	}
 }
 
+// ValidateConfig refuses a codec for duckdb backups at plan time, as the
+// API would.
+func (r *backupPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var format, compression types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("format"), &format)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("compression"), &compression)...)
+	if format.ValueString() == api.FormatDuckDB && !compression.IsNull() && !compression.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("compression"), "Compression Applies to Parquet Backups Only",
+			"A duckdb backup is a copy of the database file, which DuckDB compresses itself: remove compression, or use format = \"parquet\".")
+	}
+}
+
+// compressionDefault plans the codec the API will choose when the
+// configuration has none: zstd for parquet backups, none for duckdb ones.
+type compressionDefault struct{}
+
+func (compressionDefault) Description(context.Context) string {
+	return "defaults to " + api.DefaultCompression + " for parquet backups and to null for duckdb backups"
+}
+
+func (d compressionDefault) MarkdownDescription(ctx context.Context) string {
+	return d.Description(ctx)
+}
+
+func (compressionDefault) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if !req.ConfigValue.IsNull() {
+		return
+	}
+	var format types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("format"), &format)...)
+	switch {
+	case format.IsUnknown():
+		resp.PlanValue = types.StringUnknown()
+	case format.ValueString() == api.FormatDuckDB:
+		resp.PlanValue = types.StringNull()
+	default:
+		resp.PlanValue = types.StringValue(api.DefaultCompression)
+	}
+}
+
 func (r *backupPolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, resp.Diagnostics.AddError)
 }
@@ -147,7 +191,8 @@ func (r *backupPolicyResource) Configure(_ context.Context, req resource.Configu
 func (m *backupPolicyModel) spec(ctx context.Context, cfg tfsdk.Config, sendKey bool) (api.BackupPolicySpec, diag.Diagnostics) {
 	s := api.BackupPolicySpec{
 		Schedule: m.Schedule.ValueString(), KeepLast: int(m.KeepLast.ValueInt64()), KeepWithin: m.KeepWithin.ValueString(),
-		Prefix: m.Prefix.ValueString(), Compression: m.Compression.ValueString(), EncryptionKeyVersion: m.KeyVersion.ValueInt64(),
+		Prefix: m.Prefix.ValueString(), Format: m.Format.ValueString(), Compression: m.Compression.ValueString(),
+		EncryptionKeyVersion: m.KeyVersion.ValueInt64(),
 	}
 	var diags diag.Diagnostics
 	if sendKey {
@@ -175,7 +220,11 @@ func (m *backupPolicyModel) set(p api.BackupPolicy) {
 	if p.Spec.Prefix != "" {
 		m.Prefix = types.StringValue(p.Spec.Prefix)
 	}
-	m.Compression = types.StringValue(p.Spec.Compression)
+	m.Format = types.StringValue(p.Spec.Format)
+	m.Compression = types.StringNull()
+	if p.Spec.Compression != "" {
+		m.Compression = types.StringValue(p.Spec.Compression)
+	}
 	m.KeyURL = types.StringNull() // write-only: never in state
 	m.KeyVersion = types.Int64Null()
 	if p.Spec.EncryptionKeyVersion != 0 {

@@ -3,15 +3,17 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/duckfleet/duckfleet/internal/fleettest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 )
 
-func policyConfig(f *fleettest.Fleet, schedule string, keepLast int) string {
+func policyConfig(f *fleettest.Fleet, schedule string, keepLast int, extra ...string) string {
 	return providerConfig(f) + fmt.Sprintf(`
 resource "duckfleet_cluster" "test" {
   name = "scheduled"
@@ -24,8 +26,9 @@ resource "duckfleet_backup_policy" "nightly" {
   keep_last   = %[2]d
   keep_within = "168h"
   prefix      = "nightly"
+  %[3]s
 }
-`, schedule, keepLast)
+`, schedule, keepLast, strings.Join(extra, "\n  "))
 }
 
 func TestAccBackupPolicy(t *testing.T) {
@@ -53,6 +56,25 @@ func TestAccBackupPolicy(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("generation"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("keep_last"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("format"), knownvalue.StringExact("parquet")),
+				},
+			},
+			{
+				Config:      policyConfig(f, "@daily", 3, `format = "duckdb"`, `compression = "zstd"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Compression Applies to Parquet Backups Only`),
+			},
+			{
+				// In place: later backups copy the database file, with no codec.
+				Config: policyConfig(f, "@daily", 3, `format = "duckdb"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("duckfleet_backup_policy.nightly", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("compression"), knownvalue.Null()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("generation"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("format"), knownvalue.StringExact("duckdb")),
+					statecheck.ExpectKnownValue("duckfleet_backup_policy.nightly", jpath("compression"), knownvalue.Null()),
 				},
 			},
 			{

@@ -9,13 +9,16 @@ import (
 	"github.com/duckfleet/duckfleet/internal/api"
 	"github.com/duckfleet/duckfleet/internal/client"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -34,6 +37,7 @@ type backupModel struct {
 	ID             types.String   `tfsdk:"id"`
 	Cluster        types.String   `tfsdk:"cluster"`
 	Labels         types.Map      `tfsdk:"labels"`
+	Format         types.String   `tfsdk:"format"`
 	BackupID       types.String   `tfsdk:"backup_id"`
 	Size           types.Int64    `tfsdk:"size"`
 	TableCount     types.Int64    `tfsdk:"table_count"`
@@ -55,9 +59,9 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An on-demand backup of a cluster: a consistent image of its primary's database (tables, views, schemas, " +
-			"macros, sequences) written to the cluster's `storage_url` as ZSTD Parquet files plus a `manifest.json` with the SHA-256 " +
-			"of every object, uploaded last. Create waits until the backup is complete; destroy deletes its objects. Any change " +
-			"replaces it (a backup is immutable).",
+			"macros, sequences) written to the cluster's `storage_url`, as ZSTD Parquet files and the schema (`format = \"parquet\"`) or as " +
+			"a copy of the database file (`format = \"duckdb\"`), plus a `manifest.json` with the SHA-256 of every object, uploaded last. " +
+			"Create waits until the backup is complete; destroy deletes its objects. Any change replaces it (a backup is immutable).",
 		Attributes: map[string]schema.Attribute{
 			"id":      computed("`cluster/backup_id`."),
 			"cluster": clusterNameAttr(),
@@ -66,6 +70,7 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Optional:            true, ElementType: types.StringType,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
+			"format":          backupFormatAttr("the backup", true),
 			"backup_id":       computed("The backup's id, given by the control plane."),
 			"size":            schema.Int64Attribute{MarkdownDescription: "Total bytes of the backup's objects.", Computed: true},
 			"table_count":     schema.Int64Attribute{MarkdownDescription: "Number of tables in the backup.", Computed: true},
@@ -89,6 +94,7 @@ func (m *backupModel) set(ctx context.Context, b api.Backup) diag.Diagnostics {
 	m.Size, m.TableCount = types.Int64Value(b.Status.Size), types.Int64Value(int64(b.Status.Tables))
 	m.CreatedAt = types.StringValue(b.CreatedAt.UTC().Format(time.RFC3339))
 	m.Location, m.ManifestSHA256 = types.StringValue(b.Status.Location), types.StringValue(b.Status.ManifestSHA256)
+	m.Format = types.StringValue(b.Status.Format)
 	var diags diag.Diagnostics
 	if len(b.Labels) > 0 || !m.Labels.IsNull() {
 		m.Labels, diags = types.MapValueFrom(ctx, types.StringType, b.Labels)
@@ -104,7 +110,7 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultBackupTimeout)
 	resp.Diagnostics.Append(d...)
-	var in api.BackupCreate
+	in := api.BackupCreate{Format: plan.Format.ValueString()}
 	if !plan.Labels.IsNull() {
 		resp.Diagnostics.Append(plan.Labels.ElementsAs(ctx, &in.Labels, false)...)
 	}
@@ -206,4 +212,21 @@ func (r *backupResource) ImportState(ctx context.Context, req resource.ImportSta
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cluster"), cluster)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("backup_id"), id)...)
+}
+
+// backupFormatAttr is the format attribute of backups and policies; a
+// backup's cannot change (replace), a policy's applies to later backups.
+func backupFormatAttr(what string, replace bool) schema.StringAttribute {
+	a := schema.StringAttribute{
+		MarkdownDescription: "Format of " + what + ": `" + api.FormatParquet + "` (the default) writes one ZSTD Parquet file per table and the " +
+			"schema, which any Parquet reader can open, but costs CPU: DuckDB encodes every value, and a restore loads and compresses it " +
+			"again. `" + api.FormatDuckDB + "` copies the database file itself (writes wait while it is copied locally, reads go on): " +
+			"backup and restore run at close to disk speed, but only a DuckDB of the same or a newer version can read it.",
+		Optional: true, Computed: true, Default: stringdefault.StaticString(api.FormatParquet),
+		Validators: []validator.String{stringvalidator.OneOf(api.Formats...)},
+	}
+	if replace {
+		a.PlanModifiers = []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	}
+	return a
 }

@@ -20,8 +20,19 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
+// TestAccBackup takes a backup in each format (parquet by default),
+// restores it into a new cluster, and imports it.
 func TestAccBackup(t *testing.T) {
 	t.Parallel()
+	for _, format := range api.Formats {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			testAccBackup(t, format)
+		})
+	}
+}
+
+func testAccBackup(t *testing.T, format string) {
 	f := fleettest.Start(t, fleettest.Options{Agents: 2})
 	storage := t.TempDir()
 	cl := f.Client(t)
@@ -31,10 +42,15 @@ resource "duckfleet_cluster" "test" {
   storage_url = "file://%[1]s"
 }
 `, storage)
+	formatLine := ""
+	if format != api.FormatParquet {
+		formatLine = fmt.Sprintf("format  = %q", format)
+	}
 	withBackup := cluster + `
 resource "duckfleet_backup" "nightly" {
   cluster = duckfleet_cluster.test.name
   labels  = { reason = "before-upgrade" }
+  ` + formatLine + `
 }
 
 data "duckfleet_backups" "all" {
@@ -58,6 +74,8 @@ data "duckfleet_backups" "all" {
 				Config:    withBackup,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("format"), knownvalue.StringExact(format)),
+					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "format"), knownvalue.StringExact(format)),
 					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("manifest_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
 					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("id"), knownvalue.StringRegexp(regexp.MustCompile(`^safe/bk-`))),
 					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups"), knownvalue.ListSizeExact(1)),

@@ -26,6 +26,7 @@ type backupsModel struct {
 type backupListModel struct {
 	BackupID   types.String `tfsdk:"backup_id"`
 	Status     types.String `tfsdk:"status"`
+	Format     types.String `tfsdk:"format"`
 	Size       types.Int64  `tfsdk:"size"`
 	TableCount types.Int64  `tfsdk:"table_count"`
 	CreatedAt  types.String `tfsdk:"created_at"`
@@ -56,6 +57,7 @@ func (d *backupsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"backup_id":   str("The backup's id (use it in `restore_from`)."),
 					"status":      str("`pending`, `running`, `complete` or `failed`."),
+					"format":      str("`parquet` or `duckdb`."),
 					"size":        num("Total bytes of its objects."),
 					"table_count": num("Number of tables."),
 					"created_at":  str("When it was asked for (RFC 3339)."),
@@ -88,7 +90,7 @@ func (d *backupsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		labels, diags := types.MapValueFrom(ctx, types.StringType, b.Labels)
 		resp.Diagnostics.Append(diags...)
 		m.Backups = append(m.Backups, backupListModel{
-			BackupID: types.StringValue(b.ID), Status: types.StringValue(b.Status.Phase),
+			BackupID: types.StringValue(b.ID), Status: types.StringValue(b.Status.Phase), Format: types.StringValue(b.Status.Format),
 			Size: types.Int64Value(b.Status.Size), TableCount: types.Int64Value(int64(b.Status.Tables)),
 			CreatedAt: types.StringValue(b.CreatedAt.UTC().Format(time.RFC3339)), Location: types.StringValue(b.Status.Location),
 			Labels: labels,

@@ -5,6 +5,7 @@ resource "duckfleet_backup_policy" "nightly" {
   keep_last   = 7
   keep_within = "336h"
   prefix      = "nightly"
+  format      = "parquet" # the default: any Parquet reader can open these
 
   # Write-only (Terraform 1.11+): never stored in state or plan. Bump the
   # version to send a new key; earlier backups keep theirs.

@@ -38,13 +38,7 @@ func TestBackupLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
-			b, err = c.GetBackup(ctx, "kept", b.ID)
-			if err == nil && b.Status.Phase != api.BackupComplete {
-				err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
-			}
-			return err
-		})
+		b = waitComplete(t, f, b)
 		if b.Status.Format != tt.format || b.Status.Compression != tt.compression || b.Status.Tables != 1 || b.Status.Size == 0 ||
 			b.Status.ManifestSHA256 == "" || b.Status.BytesDone != b.Status.BytesTotal {
 			t.Errorf("complete %s backup: %+v", tt.format, b.Status)
@@ -69,6 +63,57 @@ func TestBackupLifecycle(t *testing.T) {
 	_, err := c.CreateBackup(ctx, "kept", api.BackupCreate{Format: "zip"})
 	if client.StatusCode(err) != 400 || !strings.Contains(err.Error(), "format") {
 		t.Errorf("CreateBackup with format zip = %v, want 400 naming format", err)
+	}
+}
+
+// waitComplete waits until backup b is complete.
+func waitComplete(t *testing.T, f *fleettest.Fleet, b api.Backup) api.Backup {
+	t.Helper()
+	c := f.Client(t)
+	f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
+		var err error
+		b, err = c.GetBackup(ctx, b.Cluster, b.ID)
+		if err == nil && b.Status.Phase != api.BackupComplete {
+			err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
+		}
+		return err
+	})
+	return b
+}
+
+// TestBackupOfDestroyedCluster deletes a backup whose cluster is gone:
+// a node of no cluster deletes its objects.
+func TestBackupOfDestroyedCluster(t *testing.T) {
+	t.Parallel()
+	f := fleettest.Start(t, fleettest.Options{Agents: 1})
+	ctx := t.Context()
+	c := f.Client(t)
+	storageDir := t.TempDir()
+	readyCluster(t, f, "gone", "file://"+storageDir)
+	b, err := c.CreateBackup(ctx, "gone", api.BackupCreate{Format: api.FormatDuckDB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = waitComplete(t, f, b)
+	if err := c.DeleteCluster(ctx, "gone", 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {
+		nodes, err := c.ListNodes(ctx, "")
+		if err == nil && (len(nodes) != 1 || nodes[0].Cluster != "" || !nodes[0].Healthy) {
+			err = fmt.Errorf("nodes %+v: want one free, healthy node", nodes)
+		}
+		return err
+	})
+	dir := filepath.Join(storageDir, "clusters", "gone", "backups", b.ID)
+	if len(fileNames(t, dir)) == 0 {
+		t.Fatal("the backup has no objects before the delete")
+	}
+	if err := c.DeleteBackup(ctx, "gone", b.ID); err != nil {
+		t.Fatalf("DeleteBackup of a destroyed cluster's backup: %v", err)
+	}
+	if left := fileNames(t, dir); len(left) != 0 {
+		t.Errorf("objects left after delete: %v", left)
 	}
 }
 
@@ -204,13 +249,7 @@ func TestBackupPolicyPrunes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Eventually(t, 60*time.Second, func(ctx context.Context) error {
-			b, err = c.GetBackup(ctx, "pruned", b.ID)
-			if err == nil && b.Status.Phase != api.BackupComplete {
-				err = fmt.Errorf("backup is %s %s", b.Status.Phase, b.Status.Error)
-			}
-			return err
-		})
+		b = waitComplete(t, f, b)
 		ids = append(ids, b.ID)
 	}
 	f.Eventually(t, 30*time.Second, func(ctx context.Context) error {

@@ -235,21 +235,23 @@ func (d *Dispatcher) Observe(ctx context.Context, node string, jobs []api.JobSta
 	return nil
 }
 
-// deleteObjects deletes a backup's objects through a healthy node of its
-// cluster (nodes hold the storage credentials). A backup that never
-// started has none.
+// deleteObjects deletes a backup's objects through a healthy node (nodes
+// hold the storage credentials): one of its cluster's if there is one,
+// otherwise any, so that the backups of a destroyed cluster can still be
+// deleted. A backup that never started has none.
 func (d *Dispatcher) deleteObjects(ctx context.Context, b store.Backup, nodes []store.Node) error {
 	if b.Status.StorageURL == "" {
 		return nil
 	}
-	for _, n := range nodes {
-		if n.Cluster != b.Cluster || !d.health.Healthy(n.ID) {
-			continue
+	job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
+	for _, own := range []bool{true, false} {
+		for _, n := range nodes {
+			if (n.Cluster == b.Cluster) == own && d.health.Healthy(n.ID) {
+				return d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job)
+			}
 		}
-		job := api.BackupJob{ID: b.ID, Cluster: b.Cluster, StorageURL: b.Status.StorageURL, StoragePrefix: b.Status.StoragePrefix}
-		return d.caller.DeleteBackup(ctx, n.Endpoint, n.ID, job)
 	}
-	return fmt.Errorf("no healthy node of cluster %q can delete the objects of backup %s (nodes hold the storage credentials); retry when one is up", b.Cluster, b.ID)
+	return fmt.Errorf("no healthy node can delete the objects of backup %s (nodes hold the storage credentials); retry when one is up", b.ID)
 }
 
 // ErrRunning is a backup that cannot be deleted yet.

@@ -17,6 +17,9 @@ import (
 // file:// storage, in each format, and compares the rates with a plain
 // copy of the database file on the same disk in the same run.
 // Target: backup and restore each at least 50% of the copy rate.
+// image-MB/s is the rate of making the image alone, in the spool, before
+// any upload (for parquet: DuckDB's EXPORT DATABASE), the ceiling of the
+// backup rate.
 func BenchmarkBackupRestore(b *testing.B) {
 	rows := 88_000_000
 	if v, err := strconv.Atoi(os.Getenv("DUCKFLEET_BENCH_ROWS")); err == nil && v > 0 {
@@ -35,12 +38,28 @@ func BenchmarkBackupRestore(b *testing.B) {
 	for _, format := range api.Formats {
 		b.Run(format, func(b *testing.B) {
 			dir := b.TempDir()
-			var copyRate, backupRate, restoreRate float64
+			var copyRate, imageRate, backupRate, restoreRate float64
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				copyFile(b, src.Path("c"), filepath.Join(dir, "copy.duckdb"))
 				copyRate = size / time.Since(t0).Seconds()
 				os.Remove(filepath.Join(dir, "copy.duckdb"))
+
+				spool, err := src.SpoolDir("bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				t3 := time.Now()
+				if format == api.FormatParquet {
+					_, err = src.Export(b.Context(), spool, "")
+				} else {
+					_, err = src.Snapshot(b.Context(), spool)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				imageRate = size / time.Since(t3).Seconds()
+				os.RemoveAll(spool)
 
 				bucket := openBucketB(b, "file://"+filepath.Join(dir, "store")+"?create_dir=true")
 				id := "b" + strconv.Itoa(i)
@@ -64,6 +83,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 			}
 			b.ReportMetric(size, "db-MB")
 			b.ReportMetric(copyRate, "copy-MB/s")
+			b.ReportMetric(imageRate, "image-MB/s")
 			b.ReportMetric(backupRate, "backup-MB/s")
 			b.ReportMetric(restoreRate, "restore-MB/s")
 			b.ReportMetric(100*backupRate/copyRate, "backup-%-of-copy")

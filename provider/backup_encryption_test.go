@@ -47,6 +47,7 @@ resource "duckfleet_backup_policy" "sealed" {
 }
 `, storage, key)
 	var backupID string
+	var src source
 	resource.Test(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -61,7 +62,7 @@ resource "duckfleet_backup_policy" "sealed" {
 			},
 			{
 				PreConfig: func() {
-					fillCluster(t, cl, "vault")
+					src = fillCluster(t, cl, "vault")
 					ctx := context.Background()
 					b, err := cl.RunBackupPolicy(ctx, "vault", "sealed")
 					if err != nil {
@@ -115,7 +116,7 @@ resource "duckfleet_user" "reader" {
 `,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
-					restoredRows{},
+					restoredRows{&src},
 				},
 			},
 		},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ data "duckfleet_backups" "all" {
   depends_on = [duckfleet_backup.nightly]
 }
 `
+	var src source
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
@@ -70,10 +72,10 @@ data "duckfleet_backups" "all" {
 		Steps: []resource.TestStep{
 			{Config: cluster},
 			{
-				PreConfig: func() { fillCluster(t, cl, "safe") },
+				PreConfig: func() { src = fillCluster(t, cl, "safe") },
 				Config:    withBackup,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(3)),
 					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("format"), knownvalue.StringExact(format)),
 					statecheck.ExpectKnownValue("data.duckfleet_backups.all", jpath("backups", 0, "format"), knownvalue.StringExact(format)),
 					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("manifest_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
@@ -88,7 +90,7 @@ data "duckfleet_backups" "all" {
 				Config: withBackup + restoredClusterConfig,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
-					restoredRows{},
+					restoredRows{&src},
 				},
 			},
 			{
@@ -99,7 +101,7 @@ data "duckfleet_backups" "all" {
 					plancheck.ExpectResourceAction("duckfleet_backup.nightly", plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(3)),
 				},
 			},
 			{
@@ -122,9 +124,27 @@ data "duckfleet_backups" "all" {
 	}
 }
 
-// fillCluster creates a table with rows in a cluster, through a user made
-// for the purpose.
-func fillCluster(t *testing.T, c *client.Client, cluster string) {
+// source is a cluster filled by fillCluster, and how to query it.
+type source struct {
+	endpoint, token string
+}
+
+// fillStatements make a schema, tables of several column types (one of
+// them empty), a view, a macro and a sequence.
+var fillStatements = []string{
+	"CREATE SCHEMA sales",
+	"CREATE TABLE sales.orders (id INTEGER PRIMARY KEY, amount DECIMAL(12,2), tags VARCHAR[], placed TIMESTAMP)",
+	"INSERT INTO sales.orders SELECT i, i * 1.25, ['a', 'b' || i], TIMESTAMP '2026-01-01' + to_seconds(i) FROM range(500) r(i)",
+	"CREATE TABLE orders (id INTEGER, amount DOUBLE)",
+	"INSERT INTO orders SELECT i, i * 1.5 FROM range(100) r(i)",
+	"CREATE TABLE audit (happened TIMESTAMP, what VARCHAR)",
+	"CREATE VIEW sales.big AS SELECT * FROM sales.orders WHERE amount > 100",
+	"CREATE MACRO twice(x) AS x * 2",
+	"CREATE SEQUENCE sales.ids START 1000",
+}
+
+// fillCluster fills a cluster through a user made for the purpose.
+func fillCluster(t *testing.T, c *client.Client, cluster string) source {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateRole(ctx, cluster, api.RoleCreate{Name: "loader", Spec: api.RoleSpec{Privileges: []string{"CREATE", "INSERT", "SELECT"}}}); err != nil {
@@ -135,41 +155,80 @@ func fillCluster(t *testing.T, c *client.Client, cluster string) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for _, q := range []string{"CREATE TABLE orders (id INTEGER, amount DOUBLE)", "INSERT INTO orders SELECT i, i * 1.5 FROM range(100) r(i)"} {
+	var src source
+	for _, q := range fillStatements {
 		for {
 			cl, err := c.GetCluster(ctx, cluster)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = client.Query(ctx, nil, cl.Status.PrimaryEndpoint, u.Token, api.QueryRequest{SQL: q})
+			src = source{endpoint: cl.Status.PrimaryEndpoint, token: u.Token}
+			_, err = client.Query(ctx, nil, src.endpoint, src.token, api.QueryRequest{SQL: q})
 			if err == nil {
 				break
 			}
-			if time.Now().After(deadline) {
+			if code := client.StatusCode(err); (code != 401 && code != 403) || time.Now().After(deadline) {
 				t.Fatalf("%s: %v", q, err)
 			}
-			time.Sleep(100 * time.Millisecond) // the user is not on the node yet
+			time.Sleep(100 * time.Millisecond) // the user or role is not on the node yet
 		}
 	}
+	return src
 }
 
-// restoredRows queries the restored cluster with its reader's token.
-type restoredRows struct{}
+// restoredRows compares every table, view, macro and sequence of the
+// restored cluster (read with its reader's token) with the source.
+type restoredRows struct{ src *source }
 
-func (restoredRows) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+// contentQueries are what a restore must keep: the list of tables, every
+// table's rows (added per table), the view, the macro and the sequence.
+var contentQueries = []string{
+	"SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL",
+	"SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY ALL",
+	"SELECT count(*), sum(amount) FROM sales.big",
+	"SELECT twice(21)",
+	"SELECT nextval('sales.ids')", // 1000 on both: the sequence came along
+}
+
+func (r restoredRows) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
 	values := map[string]map[string]any{}
-	for _, r := range req.State.Values.RootModule.Resources {
-		values[r.Address] = r.AttributeValues
+	for _, res := range req.State.Values.RootModule.Resources {
+		values[res.Address] = res.AttributeValues
 	}
 	endpoint, _ := values["duckfleet_cluster.copy"]["primary_endpoint"].(string)
 	tok, _ := values["duckfleet_user.reader"]["token"].(string)
-	res, err := client.Query(ctx, nil, endpoint, tok, api.QueryRequest{SQL: "SELECT count(*), sum(amount) FROM orders"})
-	if err != nil {
-		resp.Error = fmt.Errorf("query the restored cluster: %w", err)
+	restored := source{endpoint: endpoint, token: tok}
+	query := func(s source, q string) (string, error) {
+		res, err := client.Query(ctx, nil, s.endpoint, s.token, api.QueryRequest{SQL: q})
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", q, err)
+		}
+		return fmt.Sprint(res.Rows), nil
+	}
+	tables, err := client.Query(ctx, nil, r.src.endpoint, r.src.token, api.QueryRequest{SQL: "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"})
+	if err != nil || len(tables.Rows) != 3 {
+		resp.Error = fmt.Errorf("list the source's tables: %v (%v)", err, tables.Rows)
 		return
 	}
-	if got := fmt.Sprint(res.Rows); got != "[[100 7425]]" {
-		resp.Error = fmt.Errorf("the restored cluster holds %s, want [[100 7425]]", got)
+	queries := slices.Clone(contentQueries)
+	for _, row := range tables.Rows {
+		queries = append(queries, fmt.Sprintf("SELECT * FROM %q.%q ORDER BY ALL", row[0], row[1]))
+	}
+	for _, q := range queries {
+		want, err := query(*r.src, q)
+		if err != nil {
+			resp.Error = fmt.Errorf("query the source cluster: %w", err)
+			return
+		}
+		got, err := query(restored, q)
+		if err != nil {
+			resp.Error = fmt.Errorf("query the restored cluster: %w", err)
+			return
+		}
+		if got != want {
+			resp.Error = fmt.Errorf("%s: the restored cluster holds %s, the source %s", q, got, want)
+			return
+		}
 	}
 }
 

@@ -27,23 +27,24 @@ resource "duckfleet_backup" "nightly" {
   cluster = duckfleet_cluster.test.name
 }
 `
+	var src source
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkClusterDestroyed(f),
 		Steps: []resource.TestStep{
 			{Config: cluster},
 			{
-				PreConfig: func() { fillCluster(t, cl, "safe") },
+				PreConfig: func() { src = fillCluster(t, cl, "safe") },
 				Config:    withBackup,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("duckfleet_backup.nightly", jpath("table_count"), knownvalue.Int64Exact(3)),
 				},
 			},
 			{
 				Config: withBackup + restoredClusterConfig,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("duckfleet_cluster.copy", jpath("status"), knownvalue.StringExact("ready")),
-					restoredRows{},
+					restoredRows{&src},
 				},
 			},
 		},

@@ -10,27 +10,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/duckfleet/duckfleet/internal/api"
 )
 
 type discard struct{}
 
 func (discard) Columns([]string, []string) error { return nil }
 func (discard) Row([]any) error                  { return nil }
-
-func mustEngine(t *testing.T) *Engine {
-	t.Helper()
-	e, err := New(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	if err := e.Apply(t.Context(), "c", api.Settings{MemoryLimit: "256MiB", Threads: 2}); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 func exec(ctx context.Context, e *Engine, sql string) error {
 	_, err := e.Query(ctx, Query{SQL: sql, Authorize: func(*Statement) error { return nil }}, discard{})
@@ -43,7 +28,7 @@ func exec(ctx context.Context, e *Engine, sql string) error {
 func TestSnapshotUnderWrites(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	e := mustEngine(t)
+	e := openTest(t)
 	for _, q := range []string{
 		"CREATE TABLE t (i BIGINT, s VARCHAR)",
 		"INSERT INTO t SELECT i, 'x' || i FROM range(200000) r(i)",
@@ -92,7 +77,7 @@ func TestSnapshotUnderWrites(t *testing.T) {
 		if img.Tables["main.t"] < 200000 || img.Tables["main.u"] != 1 || img.DuckDBVersion == "" {
 			t.Fatalf("snapshot %d counted %v (DuckDB %q)", i, img.Tables, img.DuckDBVersion)
 		}
-		restored := mustEngine(t)
+		restored := openTest(t)
 		staged, err := restored.RestorePath()
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +123,7 @@ func copyFile(t *testing.T, from, to string) {
 func TestHeaderIteration(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	e := mustEngine(t)
+	e := openTest(t)
 	iteration := func() uint64 {
 		f, err := os.Open(e.Path("c"))
 		if err != nil {
@@ -183,7 +168,7 @@ func TestHeaderIteration(t *testing.T) {
 func TestCopyNoticesCheckpoints(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	e := mustEngine(t)
+	e := openTest(t)
 	if err := exec(ctx, e, "CREATE TABLE t AS SELECT 1 AS i"); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +200,7 @@ func TestCopyNoticesCheckpoints(t *testing.T) {
 // TestStageFileRefusesOtherPaths keeps staged files beside the database.
 func TestStageFileRefusesOtherPaths(t *testing.T) {
 	t.Parallel()
-	e := mustEngine(t)
+	e := openTest(t)
 	err := e.StageFile(t.Context(), filepath.Join(t.TempDir(), "x.duckdb"), nil)
 	if err == nil {
 		t.Fatal("StageFile accepted a file outside the restore path")

@@ -166,45 +166,6 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, s Spec, progress Pr
 	return m, nil
 }
 
-// durable returns writer options that catch the file behind a file://
-// object, and a function that syncs it to disk before the writer closes:
-// a backup's objects are on disk before its manifest says it exists.
-// Other stores are durable once the upload completes.
-func durable() (*blob.WriterOptions, func() error) {
-	var f *os.File
-	opts := &blob.WriterOptions{BeforeWrite: func(as func(any) bool) error {
-		as(&f)
-		return nil
-	}}
-	return opts, func() error {
-		if f == nil {
-			return nil
-		}
-		return f.Sync()
-	}
-}
-
-func writeDurably(ctx context.Context, b *blob.Bucket, k string, body []byte) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	opts, sync := durable()
-	opts.ContentType = "application/json"
-	w, err := b.NewWriter(ctx, k, opts)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(body)
-	if err == nil {
-		err = sync()
-	}
-	if err != nil {
-		cancel()
-		w.Close()
-		return err
-	}
-	return w.Close()
-}
-
 // upload writes file to the bucket at k (encrypted with dataKey, if any)
 // and returns the size and SHA-256 of what is stored. A failed upload is
 // aborted, never committed.
@@ -216,21 +177,30 @@ func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte,
 	defer f.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts, sync := durable()
+	d := new(durableFile)
+	opts := d.options()
+	// A content type opens the store's writer at once, so that the file
+	// behind a file:// object is known before the first byte.
+	opts.ContentType = "application/octet-stream"
 	w, err := b.NewWriter(ctx, k, opts)
 	if err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
-	hw := hashingWriter{w: w, asyncHash: newAsyncHash()}
-	defer hw.Sum() // the hashing goroutine ends on every path
-	src := meter.reader(f)
-	if dataKey != nil {
-		err = encryptStream(hw, src, dataKey, name)
+	var o Object
+	if dataKey == nil && d.f != nil {
+		o, err = kernelCopy(d.f, f, d.wrote, meter)
 	} else {
-		_, err = io.CopyBuffer(hw, src, make([]byte, hashBufSize))
+		hw := hashingWriter{w: durableWriter{w, d}, asyncHash: newAsyncHash()}
+		src := meter.reader(f)
+		if dataKey != nil {
+			err = encryptStream(hw, src, dataKey, name)
+		} else {
+			_, err = io.CopyBuffer(hw, src, make([]byte, hashBufSize))
+		}
+		o = Object{Size: hw.n, SHA256: hw.Sum()} // Sum also ends the hashing goroutine
 	}
 	if err == nil {
-		err = sync()
+		err = d.sync()
 	}
 	if err != nil {
 		cancel() // abort: Close must not commit a partial object
@@ -240,7 +210,51 @@ func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte,
 	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
-	return Object{Size: hw.n, SHA256: hw.Sum()}, nil
+	return o, nil
+}
+
+// kernelCopy copies src into dst with copy_file_range (io.Copy between
+// files), so that the bytes never pass through Go, while a goroutine hashes
+// src through reads of its own. wrote, if not nil, is told of every chunk
+// copied.
+func kernelCopy(dst, src *os.File, wrote func(int), meter *meter) (Object, error) {
+	info, err := src.Stat()
+	if err != nil {
+		return Object{}, err
+	}
+	type hashed struct {
+		n   int64
+		sum string
+		err error
+	}
+	done := make(chan hashed, 1)
+	go func() {
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, meter.reader(io.NewSectionReader(src, 0, info.Size())), make([]byte, hashBufSize))
+		done <- hashed{n, hex.EncodeToString(h.Sum(nil)), err}
+	}()
+	var n int64
+	for {
+		var m int64
+		m, err = io.CopyN(dst, src, writebackEvery)
+		n += m
+		if wrote != nil {
+			wrote(int(m))
+		}
+		if err != nil {
+			break
+		}
+	}
+	h := <-done
+	switch {
+	case !errors.Is(err, io.EOF):
+		return Object{}, err
+	case h.err != nil:
+		return Object{}, h.err
+	case h.n != n:
+		return Object{}, fmt.Errorf("%s changed while it was copied (%d bytes copied, %d hashed)", filepath.Base(src.Name()), n, h.n)
+	}
+	return Object{Size: n, SHA256: h.sum}, nil
 }
 
 // meter tells a Progress how many bytes of the images' files have moved,
@@ -372,7 +386,7 @@ func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id, keeper
 			return m, err
 		}
 		for _, o := range m.Objects {
-			if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o, dataKey, meter); err != nil {
+			if err := download(ctx, b, key(prefix, id, o.Name), filepath.Join(dir, o.Name), o, dataKey, meter, false); err != nil {
 				return m, err
 			}
 		}
@@ -386,7 +400,8 @@ func Restore(ctx context.Context, eng Engine, b *blob.Bucket, prefix, id, keeper
 		if staged, err = eng.RestorePath(); err != nil {
 			return m, err
 		}
-		if err := download(ctx, b, key(prefix, id, engine.DatabaseFile), staged, m.Objects[0], dataKey, meter); err != nil {
+		// Synced: the file becomes the node's database.
+		if err := download(ctx, b, key(prefix, id, engine.DatabaseFile), staged, m.Objects[0], dataKey, meter, true); err != nil {
 			return m, err
 		}
 		if err := eng.StageFile(ctx, staged, m.Tables); err != nil {
@@ -426,9 +441,14 @@ func (m Manifest) dataKey(ctx context.Context, keeperURL string) ([]byte, error)
 // download streams an object into file, decrypting it with dataKey (if
 // any) on the way, and checks the size and SHA-256 of what is stored. A
 // corrupted object is a *ChecksumError (even when decryption noticed
-// first); on any failure the file is removed.
-func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, dataKey []byte, meter *meter) (err error) {
-	r, err := b.NewReader(ctx, k, nil)
+// first); on any failure the file is removed. With sync the file is on
+// disk when download returns.
+func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, dataKey []byte, meter *meter, sync bool) (err error) {
+	var object *os.File // the file behind a file:// object
+	r, err := b.NewReader(ctx, k, &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
+		as(&object)
+		return nil
+	}})
 	if err != nil {
 		return fmt.Errorf("download %s: %w", k, err)
 	}
@@ -442,25 +462,37 @@ func download(ctx context.Context, b *blob.Bucket, k, file string, want Object, 
 			os.Remove(file)
 		}
 	}()
-	src := &sourceReader{r: meter.reader(r)}
-	in := hashingReader{r: src, asyncHash: newAsyncHash()}
-	defer in.Sum() // the hashing goroutine ends on every path
-	var werr error
-	if dataKey == nil {
-		_, werr = io.CopyBuffer(struct{ io.Writer }{f}, in, make([]byte, hashBufSize))
-	} else if werr = decryptStream(f, in, dataKey, want.Name); werr != nil {
-		_, _ = io.Copy(io.Discard, in) // hash the rest: a corrupted object says so
+	d := &durableFile{}
+	if sync {
+		d.f = f
+	}
+	var got Object
+	var werr, rerr error
+	if dataKey == nil && object != nil {
+		// A failed copy is a failed download (an I/O error), not corruption.
+		got, rerr = kernelCopy(f, object, d.wrote, meter)
+	} else {
+		src := &sourceReader{r: meter.reader(r)}
+		in := hashingReader{r: src, asyncHash: newAsyncHash()}
+		if dataKey == nil {
+			_, werr = io.CopyBuffer(durableWriter{f, d}, in, make([]byte, hashBufSize))
+		} else if werr = decryptStream(durableWriter{f, d}, in, dataKey, want.Name); werr != nil {
+			_, _ = io.Copy(io.Discard, in) // hash the rest: a corrupted object says so
+		}
+		got, rerr = Object{Size: src.n, SHA256: in.Sum()}, src.err
+	}
+	if werr == nil {
+		werr = d.sync()
 	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
-	if src.err != nil {
-		return fmt.Errorf("download %s: %w", k, src.err)
-	}
-	if got := in.Sum(); src.n != want.Size || got != want.SHA256 {
-		return &ChecksumError{Object: want.Name, Want: want.SHA256, Got: got}
-	}
-	if werr != nil {
+	switch {
+	case rerr != nil:
+		return fmt.Errorf("download %s: %w", k, rerr)
+	case got.Size != want.Size || got.SHA256 != want.SHA256:
+		return &ChecksumError{Object: want.Name, Want: want.SHA256, Got: got.SHA256}
+	case werr != nil:
 		return fmt.Errorf("download %s: %w", k, werr)
 	}
 	return nil

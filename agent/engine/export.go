@@ -234,6 +234,7 @@ func (e *Engine) SwapIn(ctx context.Context, staged string) error {
 		}
 		return fmt.Errorf("swap in the restored database: %w", err)
 	}
+	syncDir(filepath.Dir(path)) // the rename survives a crash
 	db, err := e.open(ctx, path, settings)
 	if err != nil {
 		return err
@@ -242,4 +243,13 @@ func (e *Engine) SwapIn(ctx context.Context, staged string) error {
 	e.parser.forget()
 	e.catalogChanged()
 	return nil
+}
+
+// syncDir syncs a directory, so that a rename in it is on disk; where
+// that cannot be done, the rename is as durable as the file system makes it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }

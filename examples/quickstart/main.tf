@@ -1,5 +1,5 @@
 # The fleet that `make demo` applies: one cluster with a primary and a
-# replica on the two local agents. The provider reads DUCKFLEET_ENDPOINT
+# replica on the two local agents, and a nightly backup policy. The provider reads DUCKFLEET_ENDPOINT
 # and DUCKFLEET_TOKEN from the environment that make demo sets.
 terraform {
   required_providers {
@@ -29,6 +29,16 @@ resource "duckfleet_user" "demo" {
   cluster = duckfleet_cluster.quickstart.name
   name    = "demo"
   roles   = [duckfleet_role.analyst.name]
+}
+
+# Backups every night at 03:00 UTC into the cluster's storage (./.demo/storage
+# here), as copies of the database file; the newest seven are kept.
+resource "duckfleet_backup_policy" "nightly" {
+  cluster   = duckfleet_cluster.quickstart.name
+  name      = "nightly"
+  schedule  = "0 3 * * *"
+  keep_last = 7
+  format    = "duckdb"
 }
 
 data "duckfleet_nodes" "all" {

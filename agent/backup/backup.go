@@ -160,7 +160,11 @@ func Create(ctx context.Context, eng Engine, b *blob.Bucket, s Spec, progress Pr
 	if err != nil {
 		return m, err
 	}
-	if err := writeDurably(ctx, b, key(s.Prefix, s.ID, ManifestName), body); err != nil {
+	err = put(ctx, b, key(s.Prefix, s.ID, ManifestName), "application/json", func(w io.Writer, d *durableFile) error {
+		_, err := durableWriter{w, d}.Write(body)
+		return err
+	})
+	if err != nil {
 		return m, fmt.Errorf("upload the manifest: %w", err)
 	}
 	return m, nil
@@ -175,39 +179,25 @@ func upload(ctx context.Context, b *blob.Bucket, file, k string, dataKey []byte,
 		return Object{}, err
 	}
 	defer f.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	d := new(durableFile)
-	opts := d.options()
-	// A content type opens the store's writer at once, so that the file
-	// behind a file:// object is known before the first byte.
-	opts.ContentType = "application/octet-stream"
-	w, err := b.NewWriter(ctx, k, opts)
-	if err != nil {
-		return Object{}, fmt.Errorf("upload %s: %w", k, err)
-	}
 	var o Object
-	if dataKey == nil && d.f != nil {
-		o, err = kernelCopy(d.f, f, d.wrote, meter)
-	} else {
+	err = put(ctx, b, k, "application/octet-stream", func(w io.Writer, d *durableFile) error {
+		if dataKey == nil && d.f != nil {
+			var err error
+			o, err = kernelCopy(d.f, f, d.wrote, meter)
+			return err
+		}
 		hw := hashingWriter{w: durableWriter{w, d}, asyncHash: newAsyncHash()}
 		src := meter.reader(f)
+		var err error
 		if dataKey != nil {
 			err = encryptStream(hw, src, dataKey, name)
 		} else {
 			_, err = io.CopyBuffer(hw, src, make([]byte, hashBufSize))
 		}
 		o = Object{Size: hw.n, SHA256: hw.Sum()} // Sum also ends the hashing goroutine
-	}
-	if err == nil {
-		err = d.sync()
-	}
+		return err
+	})
 	if err != nil {
-		cancel() // abort: Close must not commit a partial object
-		w.Close()
-		return Object{}, fmt.Errorf("upload %s: %w", k, err)
-	}
-	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("upload %s: %w", k, err)
 	}
 	return o, nil

@@ -59,19 +59,22 @@ func (w durableWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeDurably writes a small object, synced like the others; a failed
-// write is aborted, never committed.
-func writeDurably(ctx context.Context, b *blob.Bucket, k string, body []byte) error {
+// put writes the object k through fill, which gets the store's writer and
+// the object's durableFile. The object is synced (on file://) and
+// committed when fill succeeds, and aborted, never committed, when it
+// fails. A content type opens the store's writer at once, so that the file
+// behind a file:// object is known before fill runs.
+func put(ctx context.Context, b *blob.Bucket, k, contentType string, fill func(w io.Writer, d *durableFile) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d := new(durableFile)
 	opts := d.options()
-	opts.ContentType = "application/json"
+	opts.ContentType = contentType
 	w, err := b.NewWriter(ctx, k, opts)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(body)
+	err = fill(w, d)
 	if err == nil {
 		err = d.sync()
 	}

@@ -165,6 +165,29 @@ func largest(m Manifest) string {
 	return o.Name
 }
 
+// backedUp is a filled source engine backed up into a file:// bucket in
+// dir, and a destination engine holding a table that a failed restore
+// must leave alone.
+type backedUp struct {
+	dir      string
+	src, dst *engine.Engine
+	b        *blob.Bucket
+	m        Manifest
+}
+
+func backUp(t *testing.T, s Spec) backedUp {
+	t.Helper()
+	bu := backedUp{dir: t.TempDir(), src: newEngine(t), dst: newEngine(t)}
+	fill(t, bu.src)
+	keeper(t, bu.dst)
+	bu.b = openBucket(t, "file://"+bu.dir)
+	var err error
+	if bu.m, err = Create(t.Context(), bu.src, bu.b, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	return bu
+}
+
 // keeper gives dst a table that a failed restore must leave alone.
 func keeper(t *testing.T, dst *engine.Engine) {
 	t.Helper()
@@ -185,19 +208,12 @@ func TestCorruptObjectIsRefused(t *testing.T) {
 		for _, encrypted := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/encrypted=%v", f.name, encrypted), func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
-				src, dst := newEngine(t), newEngine(t)
-				fill(t, src)
-				keeper(t, dst)
 				var k string
 				if encrypted {
 					k = testKey(t)
 				}
-				b := openBucket(t, "file://"+dir)
-				m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name, KeeperURL: k}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				bu := backUp(t, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name, KeeperURL: k})
+				dir, dst, b, m := bu.dir, bu.dst, bu.b, bu.m
 				victim := largest(m)
 				file := filepath.Join(dir, "p", "b1", victim)
 				data, err := os.ReadFile(file)
@@ -229,15 +245,8 @@ func TestRowCountsAreChecked(t *testing.T) {
 	for _, f := range formats {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			src, dst := newEngine(t), newEngine(t)
-			fill(t, src)
-			keeper(t, dst)
-			b := openBucket(t, "file://"+dir)
-			m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			bu := backUp(t, Spec{Prefix: "p", Cluster: "c", ID: "b1", Format: f.name})
+			dir, dst, b, m := bu.dir, bu.dst, bu.b, bu.m
 			m.Tables["sales.orders"]++
 			body, _ := json.Marshal(m)
 			if err := os.WriteFile(filepath.Join(dir, "p", "b1", ManifestName), body, 0o600); err != nil {
@@ -304,15 +313,9 @@ func TestEncryptedRoundTrip(t *testing.T) {
 	for _, f := range formats {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			src, dst := newEngine(t), newEngine(t)
-			fill(t, src)
-			b := openBucket(t, "file://"+dir)
 			key := testKey(t)
-			m, err := Create(t.Context(), src, b, Spec{Prefix: "p", Cluster: "c", ID: "enc", Format: f.name, KeeperURL: key}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			bu := backUp(t, Spec{Prefix: "p", Cluster: "c", ID: "enc", Format: f.name, KeeperURL: key})
+			dir, src, dst, b, m := bu.dir, bu.src, bu.dst, bu.b, bu.m
 			if m.Encryption != EncryptionEnvelope || m.WrappedKey == "" {
 				t.Fatalf("manifest: encryption %q, wrapped key %q", m.Encryption, m.WrappedKey)
 			}
@@ -325,7 +328,6 @@ func TestEncryptedRoundTrip(t *testing.T) {
 					t.Errorf("%s is stored in the clear", o.Name)
 				}
 			}
-			keeper(t, dst)
 			for name, k := range map[string]string{"missing key": "", "wrong key": testKey(t)} {
 				_, err := Restore(t.Context(), dst, b, "p", "enc", k, nil)
 				if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), k+"x") {
